@@ -1,0 +1,1 @@
+"""The staff backoffice: one module per admin area."""

@@ -1,0 +1,136 @@
+"""Realistic demo data relative to now: sessions and bookings for one business.
+
+Used by `manage.py bookings create-sessions / create-bookings`, by `manage.py demo`
+(what `make run` loads) and by the benchmarks. Rows are inserted in batches with
+one "+" historical record each.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.audit import RequestContext
+from booking.models import Business, BookingRequest, BookingStatus, Session, generate_reference
+
+BATCH_SIZE = 2000
+
+TITLES = [
+    "Morning Spin", "Power Yoga", "HIIT Express", "Pilates Core", "Boxing Basics",
+    "Kettlebell Strength", "Zumba", "Mobility & Stretch", "Bootcamp", "Aqua Fit",
+]  # fmt: skip
+FIRST_NAMES = [
+    "Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Dennis", "Barbara",
+    "Ken", "Frances", "Tim", "Radia", "Edsger", "Hedy", "John", "Sophie",
+]  # fmt: skip
+LAST_NAMES = [
+    "Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie",
+    "Liskov", "Thompson", "Allen", "Berners-Lee", "Perlman", "Dijkstra", "Lamarr",
+]  # fmt: skip
+CANCEL_REASONS = [
+    "Feeling unwell", "Work meeting came up", "Travelling that week", "Injury",
+    "Booked the wrong class", "Childcare fell through",
+]  # fmt: skip
+
+# Where sessions fall relative to now: (share, earliest, latest) offsets in hours.
+SESSION_SPREAD = [
+    (0.15, -24 * 14, -2),  # past
+    (0.15, 1, 23),  # inside a 24-hour cancellation deadline
+    (0.70, 26, 24 * 30),  # comfortably ahead
+]
+
+
+def _at_quarter_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def create_sessions(
+    business: Business, *, count: int, now: datetime | None = None, seed: int | None = None
+) -> list[Session]:
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    sessions = []
+    for i in range(count):
+        share_point = rng.random()
+        for share, earliest, latest in SESSION_SPREAD:
+            if share_point < share:
+                break
+            share_point -= share
+        starts_at = _at_quarter_hour(now + timedelta(hours=rng.uniform(earliest, latest)))
+        duration = timedelta(minutes=rng.choice([45, 60, 90]))
+        sessions.append(
+            Session(
+                business=business,
+                title=TITLES[i % len(TITLES)],
+                starts_at=starts_at,
+                ends_at=starts_at + duration,
+                capacity=rng.choice([8, 12, 16, 20, 30]),
+            )
+        )
+    with transaction.atomic():
+        created = Session.objects.bulk_create(sessions, batch_size=BATCH_SIZE)
+        Session.history.bulk_history_create(
+            created, default_change_reason="demo data", batch_size=BATCH_SIZE,
+            custom_historical_attrs=RequestContext.command("bookings create-sessions").as_history_attrs(),
+        )  # fmt: skip
+    return created
+
+
+def _client(rng: random.Random, n: int) -> tuple[str, str, str]:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    email = f"{first}.{last}.{n}@example.com".lower().replace("-", "")
+    phone = f"+44 7700 9{rng.randrange(10**5):05d}"
+    return f"{first} {last}", email, phone
+
+
+def build_bookings(
+    sessions: list[Session], *, count: int, now: datetime, rng: random.Random
+) -> list[BookingRequest]:
+    """Unsaved bookings with a realistic mix of statuses."""
+    bookings = []
+    for n in range(count):
+        session = sessions[n % len(sessions)]
+        name, email, phone = _client(rng, n)
+        roll = rng.random()
+        booking = BookingRequest(
+            session=session,
+            reference=generate_reference(),
+            client_name=name,
+            client_email=email,
+            client_phone=phone if rng.random() < 0.8 else "",
+            created_at=min(now, session.starts_at) - timedelta(days=rng.uniform(1, 20)),
+        )
+        if roll < 0.35:
+            booking.status = BookingStatus.PENDING
+        elif roll < 0.85:
+            booking.status = BookingStatus.APPROVED
+        elif roll < 0.92:
+            booking.status = BookingStatus.REJECTED
+        else:
+            booking.status = BookingStatus.CANCELLED
+            booking.cancelled_at = booking.created_at + timedelta(hours=rng.uniform(1, 12))
+            booking.cancelled_by_client = True
+            booking.cancellation_reason = rng.choice(CANCEL_REASONS)
+        bookings.append(booking)
+    return bookings
+
+
+def create_bookings(
+    business: Business, *, count: int, now: datetime | None = None, seed: int | None = None
+) -> list[BookingRequest]:
+    now = now or timezone.now()
+    sessions = list(business.sessions.order_by("starts_at"))
+    if not sessions:
+        sessions = create_sessions(business, count=max(1, count // 8), now=now, seed=seed)
+    bookings = build_bookings(sessions, count=count, now=now, rng=random.Random(seed))
+    context = RequestContext.command("bookings create-bookings")
+    with transaction.atomic():
+        created = BookingRequest.all_objects.bulk_create(bookings, batch_size=BATCH_SIZE)
+        BookingRequest.history.bulk_history_create(
+            created, default_change_reason="demo data", batch_size=BATCH_SIZE,
+            default_date=now, custom_historical_attrs=context.as_history_attrs(),
+        )  # fmt: skip
+    return created

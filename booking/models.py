@@ -1,0 +1,299 @@
+"""The booking domain's data: businesses, their policy, sessions and bookings.
+
+State changes of a booking never happen here: they live in `booking.services`.
+The models only describe the data, its invariants and the read vocabulary
+(QuerySet methods named as states).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Self
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# No 0/O/1/I: a reference is read aloud and typed from paper. 32 symbols ** 8 = 2**40.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+REASON_MAX_LENGTH = 1000
+
+
+def generate_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class AuditContext(models.Model):
+    """Extra columns on every historical record: where the change came from."""
+
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def audited(**kwargs: Any) -> HistoricalRecords:
+    return HistoricalRecords(bases=[AuditContext], **kwargs)
+
+
+class TenantQuerySet(models.QuerySet):
+    """Rows visible to a user: all for a superuser, else their businesses' rows.
+
+    Scoping uses a subquery on business membership rather than a join, so the
+    result needs no DISTINCT and can still be locked with select_for_update.
+    """
+
+    business_path = "business"
+
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        if user.is_superuser:
+            return self
+        member_of = Business.objects.filter(staff=user).values("pk")
+        return self.filter(**{f"{self.business_path}__in": member_of})
+
+
+class BusinessQuerySet(TenantQuerySet):
+    business_path = "pk"
+
+
+class Business(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone name, e.g. Europe/Berlin."
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="businesses",
+        help_text="Staff users who may see and manage this business's bookings.",
+    )
+
+    objects = BusinessQuerySet.as_manager()
+    history = audited(m2m_fields=[staff])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "businesses"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from None
+
+    @property
+    def tzinfo(self):  # noqa: ANN201 - zoneinfo.ZoneInfo
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
+
+class BookingSettingsQuerySet(TenantQuerySet):
+    pass
+
+
+class BookingSettings(models.Model):
+    """A business's cancellation and deletion policy (one per business)."""
+
+    business = models.OneToOneField(
+        Business, on_delete=models.CASCADE, related_name="booking_settings"
+    )
+    allow_client_cancellation = models.BooleanField(default=True)
+    cancellation_deadline_hours = models.PositiveIntegerField(
+        default=24,
+        validators=[MinValueValidator(0)],
+        help_text="Clients may cancel until this many hours before the session starts.",
+    )
+    send_cancellation_emails = models.BooleanField(default=True)
+    cancellation_fee_policy = models.TextField(blank=True, default="")
+    allow_admin_deletion = models.BooleanField(default=True)
+    require_deletion_reason = models.BooleanField(default=True)
+
+    objects = BookingSettingsQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        verbose_name = "booking settings"
+        verbose_name_plural = "booking settings"
+
+    def __str__(self) -> str:
+        return f"Booking settings of {self.business}"
+
+
+class SessionQuerySet(TenantQuerySet):
+    def upcoming(self, *, now: datetime) -> SessionQuerySet:
+        return self.filter(starts_at__gt=now)
+
+
+class Session(models.Model):
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+
+    objects = SessionQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at, self.business.tzinfo)
+        return f"{self.title} ({local:%a %d %b %Y, %H:%M})"
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+
+class BookingQuerySet(TenantQuerySet):
+    business_path = "session__business"
+
+    def live(self) -> BookingQuerySet:
+        return self.filter(is_deleted=False)
+
+    def deleted(self) -> BookingQuerySet:
+        return self.filter(is_deleted=True)
+
+    def active(self) -> BookingQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def upcoming(self, *, now: datetime) -> BookingQuerySet:
+        return self.filter(session__starts_at__gt=now)
+
+    def purgeable(self, *, older_than: datetime) -> BookingQuerySet:
+        """Soft-deleted before `older_than`: what the retention job purges."""
+        return self.deleted().filter(deleted_at__lt=older_than)
+
+    def for_client(self, *, email: str = "", phone: str = "") -> BookingQuerySet:
+        if email:
+            return self.filter(client_email__iexact=email.strip())
+        if phone:
+            return self.filter(client_phone=phone)
+        return self.none()
+
+    def with_related(self) -> BookingQuerySet:
+        return self.select_related("session__business__booking_settings")
+
+
+class LiveBookingManager(models.Manager.from_queryset(BookingQuerySet)):  # type: ignore[misc]
+    """`BookingRequest.objects`: soft-deleted bookings are hidden."""
+
+    def get_queryset(self) -> BookingQuerySet:
+        return super().get_queryset().filter(is_deleted=False)
+
+
+AllBookingManager = models.Manager.from_queryset(BookingQuerySet)
+
+
+class BookingRequest(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
+    reference = models.CharField(
+        max_length=REFERENCE_LENGTH, unique=True, editable=False, default=generate_reference
+    )
+    client_name = models.CharField(max_length=200)
+    client_email = models.EmailField(db_index=True)
+    client_phone = models.CharField(max_length=40, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancellation_reason = models.TextField(
+        blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
+    )
+    cancelled_by_client = models.BooleanField(default=False)
+
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deletion_reason = models.TextField(
+        blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
+    )
+
+    objects = LiveBookingManager()
+    all_objects = AllBookingManager()
+    history = audited()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "booking"
+        verbose_name_plural = "bookings"
+        permissions = [
+            ("cancel_bookingrequest", "Can cancel bookings"),
+            ("soft_delete_bookingrequest", "Can soft-delete bookings"),
+            ("restore_bookingrequest", "Can restore soft-deleted bookings"),
+            ("purge_bookingrequest", "Can permanently delete (purge) bookings"),
+            ("export_bookingrequest", "Can export bookings"),
+        ]
+        indexes = [
+            models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
+            models.Index(fields=["status"], name="booking_status_idx"),
+            models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
+            models.Index(fields=["session", "is_deleted"], name="booking_session_deleted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.client_name}"
+
+    @property
+    def business(self) -> Business:
+        return self.session.business
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def cancellation_deadline(self) -> datetime:
+        hours = self.session.business.booking_settings.cancellation_deadline_hours
+        return self.session.starts_at - timedelta(hours=hours)

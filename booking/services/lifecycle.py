@@ -1,0 +1,390 @@
+"""The booking life cycle: the only code that changes a booking's state.
+
+Every operation is bulk first (one booking is a bulk call of one) and follows
+one shape, in one transaction:
+
+1. resolve the selection to primary keys (the caller's queryset keeps its
+   filters and tenant scope, and the actor's scope is applied again here);
+2. per batch, lock the rows in primary-key order (`select_for_update`), so that
+   two concurrent calls on one booking cannot both succeed;
+3. re-check the rule for each locked booking under the lock, splitting the batch
+   into bookings to change and bookings skipped with their reason;
+4. change the batch with one conditional `update()` and write one historical
+   record per booking (user, reason, IP, user agent) in batched inserts;
+5. write the emails' outbox rows in the same transaction (sent after commit).
+
+Queries per call are bounded by the number of batches, never by rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import batched
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus
+from booking.services import exceptions as exc
+from booking.services import history, notifications, rules
+from booking.services.results import BulkResult, Skip
+from booking.services.rules import Refusal
+
+BATCH_SIZE = 1000
+
+GONE = Refusal("no longer exists or is not yours", exc.BookingNotFound)
+
+Selection = QuerySet[BookingRequest] | BookingRequest | Iterable[int]
+
+PERMISSIONS = {
+    "approve": "booking.change_bookingrequest",
+    "reject": "booking.change_bookingrequest",
+    "cancel": "booking.cancel_bookingrequest",
+    "soft_delete": "booking.soft_delete_bookingrequest",
+    "restore": "booking.restore_bookingrequest",
+    "purge": "booking.purge_bookingrequest",
+}
+
+
+def clean_reason(reason: object) -> str:
+    """A reason is free text of at most 1000 characters: refused, never truncated."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise exc.InvalidInput("reason must be a string")
+    reason = reason.strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise exc.ReasonTooLong(
+            f"reason is {len(reason)} characters long; the limit is {REASON_MAX_LENGTH}"
+        )
+    return reason
+
+
+def ensure_permitted(actor: Any, action: str) -> None:
+    """Staff need the action's permission; `actor=None` is the system (commands, clients)."""
+    if actor is not None and not actor.has_perm(PERMISSIONS[action]):
+        raise exc.NotPermitted(f"you do not have permission to {action.replace('_', '-')} bookings")
+
+
+def _actor(actor: Any) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _selected_ids(bookings: Selection) -> list[int]:
+    if isinstance(bookings, BookingRequest):
+        return [bookings.pk]
+    if isinstance(bookings, QuerySet):
+        return sorted(bookings.order_by().values_list("pk", flat=True).distinct())
+    return sorted({int(pk) for pk in bookings})
+
+
+def _lock(ids: tuple[int, ...], actor: Any) -> list[BookingRequest]:
+    rows = BookingRequest.all_objects.filter(pk__in=ids)
+    if actor is not None:
+        rows = rows.for_user(actor)
+    return list(
+        rows.select_related("session__business__booking_settings")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class _Operation:
+    verb: str
+    check: Callable[[BookingRequest], Refusal | None]
+    apply: Callable[[list[BookingRequest]], None]
+
+
+def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResult:
+    result = BulkResult(verb=operation.verb)
+    ids = _selected_ids(bookings)
+    with transaction.atomic():
+        for batch in batched(ids, BATCH_SIZE):
+            locked = _lock(batch, actor)
+            found = {booking.pk for booking in locked}
+            result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
+            ready = []
+            for booking in locked:
+                refusal = operation.check(booking)
+                if refusal is None:
+                    ready.append(booking)
+                else:
+                    result.skipped.append(Skip(booking, booking.pk, refusal))
+            if ready:
+                operation.apply(ready)
+                result.done.extend(ready)
+    return result
+
+
+def _update(
+    bookings: list[BookingRequest],
+    fields: dict[str, Any],
+    *,
+    actor: Any,
+    reason: str,
+    context: RequestContext,
+    now: datetime,
+) -> None:
+    fields = {**fields, "updated_at": now}
+    BookingRequest.all_objects.filter(pk__in=[b.pk for b in bookings]).update(**fields)
+    for booking in bookings:
+        for name, value in fields.items():
+            setattr(booking, name, value)
+    history.record_changes(bookings, actor=actor, reason=reason, context=context, when=now)
+
+
+def _set_status(
+    bookings: Selection,
+    target: str,
+    verb: str,
+    *,
+    actor: Any,
+    reason: object,
+    context: RequestContext,
+    now: datetime | None,
+) -> BulkResult:
+    reason = clean_reason(reason)
+    actor = _actor(actor)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        _update(ready, {"status": target}, actor=actor, reason=reason, context=context, now=now)
+
+    return _run(
+        _Operation(verb, lambda b: rules.check_status_change(b, target), apply),
+        bookings,
+        actor=actor,
+    )
+
+
+def approve_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Approve pending bookings. Inverse: none (an approved booking can be cancelled)."""
+    ensure_permitted(_actor(actor), "approve")
+    return _set_status(
+        bookings, BookingStatus.APPROVED, "approved",
+        actor=actor, reason=reason, context=context, now=now,
+    )  # fmt: skip
+
+
+def reject_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Reject pending bookings. Final: a rejected booking changes status no more."""
+    ensure_permitted(_actor(actor), "reject")
+    return _set_status(
+        bookings, BookingStatus.REJECTED, "rejected",
+        actor=actor, reason=reason, context=context, now=now,
+    )  # fmt: skip
+
+
+def cancel_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Cancel pending or approved bookings as staff.
+
+    Records cancelled_at/by and the reason; one history record each; queues the
+    cancellation emails (when the business sends them and `notify_client`) in the
+    same transaction, delivered after commit. Final: there is no un-cancel.
+    """
+    actor = _actor(actor)
+    ensure_permitted(actor, "cancel")
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        _update(
+            ready,
+            {
+                "status": BookingStatus.CANCELLED,
+                "cancelled_at": now,
+                "cancelled_by": actor,
+                "cancelled_by_client": False,
+                "cancellation_reason": reason,
+            },
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+        notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
+
+    check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
+    return _run(_Operation("cancelled", check, apply), bookings, actor=actor)
+
+
+def soft_delete_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Hide bookings from every live view, keeping them whole. Inverse: `restore_bookings`.
+
+    Refused where the business disallows deletion, and without a reason where it
+    requires one. Clients of active future bookings are told (unless
+    `notify_client` is off).
+    """
+    actor = _actor(actor)
+    ensure_permitted(actor, "soft_delete")
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        notifiable = [b for b in ready if rules.is_active_future(b, now=now)]
+        _update(
+            ready,
+            {"is_deleted": True, "deleted_at": now, "deleted_by": actor, "deletion_reason": reason},
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+        if notify_client:
+            notifications.bookings_removed(notifiable, purged=False)
+
+    check = lambda b: rules.check_soft_delete(b, reason=reason)  # noqa: E731
+    return _run(_Operation("soft-deleted", check, apply), bookings, actor=actor)
+
+
+def restore_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Bring soft-deleted bookings back, clearing the deletion fields. Inverse of soft delete."""
+    actor = _actor(actor)
+    ensure_permitted(actor, "restore")
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        _update(
+            ready,
+            {"is_deleted": False, "deleted_at": None, "deleted_by": None, "deletion_reason": ""},
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+
+    return _run(_Operation("restored", rules.check_restore, apply), bookings, actor=actor)
+
+
+def purge_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    confirmed: bool = False,
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Delete bookings permanently. There is no inverse.
+
+    Needs the purge permission, an explicit confirmation, the business's
+    `allow_admin_deletion` and a reason where required. The audit trail keeps a
+    final "-" record of each purged booking with user, reason, IP and user agent.
+    """
+    actor = _actor(actor)
+    ensure_permitted(actor, "purge")
+    reason = clean_reason(reason)
+    if not confirmed:
+        raise exc.ConfirmationRequired("purging needs an explicit confirmation")
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        notifiable = [b for b in ready if not b.is_deleted and rules.is_active_future(b, now=now)]
+        history.record_deletions(ready, actor=actor, reason=reason, context=context, when=now)
+        if notify_client:
+            notifications.bookings_removed(notifiable, purged=True)
+        # A raw delete: the rows are locked and their history is written above, so
+        # Django's collector (which would fetch each row again and let
+        # simple-history insert a record per row) has nothing left to do.
+        doomed = BookingRequest.all_objects.filter(pk__in=[b.pk for b in ready])
+        doomed._raw_delete(doomed.db)
+
+    check = lambda b: rules.check_purge(b, reason=reason)  # noqa: E731
+    return _run(_Operation("purged", check, apply), bookings, actor=actor)
+
+
+def cancel_booking_as_client(
+    *,
+    reference: str,
+    verify: Callable[[BookingRequest], bool],
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BookingRequest:
+    """A client cancels their own booking, within the business's policy.
+
+    `verify` proves the client's identity against the locked booking (contact
+    details, or a signed link); it runs before any policy check so that nothing
+    about the booking is revealed to someone who cannot prove it is theirs.
+    Raises BookingNotFound, IdentityNotVerified, PolicyForbids, DeadlinePassed or
+    InvalidTransition (a double submit); the client and the business are emailed
+    after commit.
+    """
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+    booking = (
+        BookingRequest.objects.filter(reference=reference).only("pk").first()
+        if isinstance(reference, str)
+        else None
+    )
+    if booking is None:
+        raise exc.BookingNotFound("booking not found")
+
+    def check(locked: BookingRequest) -> Refusal | None:
+        if locked.is_deleted:
+            return Refusal("booking not found", exc.BookingNotFound)
+        if not verify(locked):
+            return Refusal("the contact details do not match this booking", exc.IdentityNotVerified)
+        return rules.check_client_cancel(locked, now=now)
+
+    def apply(ready: list[BookingRequest]) -> None:
+        _update(
+            ready,
+            {
+                "status": BookingStatus.CANCELLED,
+                "cancelled_at": now,
+                "cancelled_by": None,
+                "cancelled_by_client": True,
+                "cancellation_reason": reason,
+            },
+            actor=None, reason=reason, context=context, now=now,
+        )  # fmt: skip
+        notifications.bookings_cancelled(ready, by_client=True, notify_client=True)
+
+    return _run(_Operation("cancelled", check, apply), [booking.pk], actor=None).raise_for_single()
+
+
+ACTIONS: dict[str, Callable[..., BulkResult]] = {
+    "approve": approve_bookings,
+    "reject": reject_bookings,
+    "cancel": cancel_bookings,
+    "soft_delete": soft_delete_bookings,
+    "restore": restore_bookings,
+    "purge": purge_bookings,
+}

@@ -1,0 +1,123 @@
+"""Pure rules: may this action happen to this booking now, and if not, why?
+
+No database access: every function takes the booking (with its session,
+business and settings loaded) and `now` explicitly and returns None when the
+action is allowed, or a `Refusal`. Confirmation pages use them to preview; the
+services re-check them under the row lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from booking.models import ACTIVE_STATUSES, BookingRequest, BookingSettings, BookingStatus
+from booking.services import exceptions as exc
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    error: type[exc.BookingError]
+
+    def raise_error(self, **details: object) -> None:
+        raise self.error(self.message, **details)
+
+
+# Which statuses each status may move to (SPEC §5).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    BookingStatus.PENDING: frozenset(
+        {BookingStatus.APPROVED, BookingStatus.REJECTED, BookingStatus.CANCELLED}
+    ),
+    BookingStatus.APPROVED: frozenset({BookingStatus.CANCELLED}),
+    BookingStatus.REJECTED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+}
+
+_ALREADY = {
+    BookingStatus.APPROVED: "already approved",
+    BookingStatus.REJECTED: "already rejected",
+    BookingStatus.CANCELLED: "already cancelled",
+}
+
+DELETED = Refusal("deleted; restore it first", exc.InvalidTransition)
+
+
+def policy_of(booking: BookingRequest) -> BookingSettings:
+    return booking.session.business.booking_settings
+
+
+def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
+    if booking.is_deleted:
+        return DELETED
+    if booking.status == target:
+        return Refusal(_ALREADY[BookingStatus(target)], exc.InvalidTransition)
+    if target not in TRANSITIONS[booking.status]:
+        return Refusal(
+            f"cannot go from {booking.get_status_display().lower()} to {BookingStatus(target).label.lower()}",
+            exc.InvalidTransition,
+        )
+    return None
+
+
+def check_reason_required(booking: BookingRequest, reason: str) -> Refusal | None:
+    if policy_of(booking).require_deletion_reason and not reason:
+        return Refusal("a reason is required by this business", exc.ReasonRequired)
+    return None
+
+
+def check_deletion_allowed(booking: BookingRequest) -> Refusal | None:
+    if not policy_of(booking).allow_admin_deletion:
+        return Refusal("deletion disabled for this business", exc.PolicyForbids)
+    return None
+
+
+def check_soft_delete(booking: BookingRequest, *, reason: str) -> Refusal | None:
+    # A missing required reason is bad input, reported before the policy (SPEC §5).
+    refusal = check_reason_required(booking, reason) or check_deletion_allowed(booking)
+    if refusal:
+        return refusal
+    if booking.is_deleted:
+        return Refusal("already deleted", exc.InvalidTransition)
+    return None
+
+
+def check_restore(booking: BookingRequest) -> Refusal | None:
+    if not booking.is_deleted:
+        return Refusal("not deleted", exc.InvalidTransition)
+    return None
+
+
+def check_purge(booking: BookingRequest, *, reason: str) -> Refusal | None:
+    return check_reason_required(booking, reason) or check_deletion_allowed(booking)
+
+
+def cancellation_deadline(booking: BookingRequest) -> datetime:
+    """The last moment a client may cancel: session start minus the policy's hours.
+
+    Hours are elapsed time, not wall-clock time: across a daylight-saving change
+    in the business's time zone, "24 hours before" is still 24 real hours.
+    """
+    hours = policy_of(booking).cancellation_deadline_hours
+    return booking.session.starts_at - timedelta(hours=hours)
+
+
+def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | None:
+    if booking.is_deleted:
+        return Refusal("booking not found", exc.BookingNotFound)
+    if not policy_of(booking).allow_client_cancellation:
+        return Refusal(
+            "this business does not allow cancelling online; please contact them",
+            exc.PolicyForbids,
+        )
+    refusal = check_status_change(booking, BookingStatus.CANCELLED)
+    if refusal:
+        return refusal
+    if now > cancellation_deadline(booking):
+        return Refusal("the cancellation deadline has passed", exc.DeadlinePassed)
+    return None
+
+
+def is_active_future(booking: BookingRequest, *, now: datetime) -> bool:
+    """A booking whose client still expects to attend: worth telling of its removal."""
+    return booking.status in ACTIVE_STATUSES and booking.session.starts_at > now

@@ -1,0 +1,5 @@
+"""The public pages (namespace "booking")."""
+
+app_name = "booking"
+
+urlpatterns: list = []
