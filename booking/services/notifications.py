@@ -1,7 +1,8 @@
 """The emails a state change owes, written to the outbox in the caller's transaction.
 
 The lifecycle services call these inside their transaction, once per batch, so
-that an email exists exactly when the change it reports was committed.
+that an email exists exactly when the change it reports was committed; the
+outbox rows are sent by a task enqueued on commit.
 """
 
 from __future__ import annotations
@@ -19,3 +20,7 @@ def bookings_cancelled(
 
 def bookings_removed(bookings: Sequence[BookingRequest], *, purged: bool) -> None:
     """Queue the notice to clients whose active future booking staff removed."""
+
+
+def cancellation_link_requested(booking: BookingRequest) -> None:
+    """Queue an email with a signed cancellation link to the booking's own address."""
