@@ -32,16 +32,21 @@ DELETE_FIELDS = {"confirm", "reason", "notify_client"}
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
 
-def no_nul(name: str, value: str) -> str:
-    # PostgreSQL cannot store or even compare text containing NUL: refuse it at the door.
+def storable(name: str, value: str) -> str:
+    """Text the database can hold: no NUL (PostgreSQL refuses it even in a comparison)
+    and no lone surrogates (JSON's "\\ud800" decodes to one; it has no UTF-8 form)."""
     if "\x00" in value:
         raise InvalidInput(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{name} is not valid Unicode text") from None
     return value
 
 
 def text(data: dict[str, Any], name: str) -> str:
     """An optional string field: absent or null is "", any other type is bad input."""
-    return no_nul(name, optional_string(data, name))
+    return storable(name, optional_string(data, name))
 
 
 def single_values(params: QueryDict, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -50,14 +55,20 @@ def single_values(params: QueryDict, allowed: tuple[str, ...]) -> dict[str, str]
     repeated = sorted(name for name, values in params.lists() if len(values) > 1)
     if repeated:
         raise InvalidInput(f"parameter(s) given more than once: {', '.join(repeated)}")
-    return {name: no_nul(name, params[name]) for name in params}
+    return {name: storable(name, params[name]) for name in params}
 
 
-def parse_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
+def query_bool(name: str, value: str) -> bool:
+    """A boolean spelled in a query string: `true` or `false`."""
     if value in ("true", "false"):
         return value == "true"
+    raise InvalidInput(f"{name} must be true or false")
+
+
+def json_bool(name: str, value: Any) -> bool:
+    """A boolean of a JSON body: true or false, not a string or a number."""
+    if isinstance(value, bool):
+        return value
     raise InvalidInput(f"{name} must be true or false")
 
 
@@ -93,7 +104,7 @@ class ListQuery:
             raise InvalidInput("business must be a business's slug")
         return cls(
             status=status,
-            include_deleted=parse_bool("include_deleted", values.get("include_deleted", "false")),
+            include_deleted=query_bool("include_deleted", values.get("include_deleted", "false")),
             business=business,
             page=parse_positive_int("page", values.get("page", "1")),
             page_size=parse_positive_int(
@@ -121,7 +132,7 @@ class ActionRequest:
         return cls(
             action=action,
             reason=text(data, "reason"),
-            notify_client=parse_bool("notify_client", data.get("notify_client", True)),
+            notify_client=json_bool("notify_client", data.get("notify_client", True)),
         )
 
 
@@ -142,8 +153,13 @@ class PurgeRequest:
         if both:
             raise InvalidInput(f"given in both the body and the query string: {', '.join(both)}")
         merged: dict[str, Any] = {**query, **data}
+        notify = (
+            query_bool("notify_client", query["notify_client"])
+            if "notify_client" in query
+            else json_bool("notify_client", data.get("notify_client", True))
+        )
         return cls(
             confirm=text(merged, "confirm"),
             reason=text(merged, "reason"),
-            notify_client=parse_bool("notify_client", merged.get("notify_client", True)),
+            notify_client=notify,
         )
