@@ -42,7 +42,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 @pytest.fixture
 def fuzz_world(db):
-    """A staff member of one business, and bookings in every state in it and another."""
+    """A staff member of three businesses (reason required, not required, deletion
+    forbidden) with bookings in every state in each, and another business's booking."""
     business = make_business(slug="fuzz-fitness")
     relaxed = make_business(slug="fuzz-relaxed", require_deletion_reason=False)
     locked = make_business(slug="fuzz-locked", allow_admin_deletion=False)
@@ -146,3 +147,6 @@ def test_api_conforms_to_its_openapi_document(case, in_test_transaction, staff_l
         # test_api_staff.py; every other check runs.
         excluded_checks=[positive_data_acceptance],
     )
+    # Whatever was sent, another business's booking is untouched.
+    foreign.refresh_from_db()
+    assert (foreign.status, foreign.is_deleted) == (BookingStatus.PENDING, False)
