@@ -6,3 +6,8 @@ urlpatterns = [
     path("api/", include("booking.api.urls")),
     path("booking/", include("booking.urls")),
 ]
+
+# JSON error pages under /api/, Django's own elsewhere.
+handler400 = "booking.api.handlers.bad_request"
+handler404 = "booking.api.handlers.page_not_found"
+handler500 = "booking.api.handlers.server_error"

@@ -1,0 +1,165 @@
+"""What a caller may send to the staff API, parsed strictly: anything else is a 400.
+
+Query strings and JSON bodies alike: unknown names, repeated names, wrong types
+and out-of-range values are refused with a message naming the culprit, so a
+typo in a script (`?stauts=pending`) fails loudly instead of returning the
+wrong bookings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import QueryDict
+
+from booking.api.responses import optional_string, reject_unknown_fields
+from booking.models import BookingStatus
+from booking.services.exceptions import InvalidInput
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+LIST_PARAMETERS = ("status", "include_deleted", "business", "page", "page_size")
+
+# The actions of PATCH; purge is DELETE's (it needs the reference as confirmation).
+PATCH_ACTIONS = ("approve", "reject", "cancel", "soft_delete", "restore")
+# Actions that may email the client; `notify_client: false` keeps them quiet.
+NOTIFYING_ACTIONS = ("cancel", "soft_delete", "purge")
+PATCH_FIELDS = {"action", "reason", "notify_client"}
+DELETE_FIELDS = {"confirm", "reason", "notify_client"}
+
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def storable(name: str, value: str) -> str:
+    """Text the database can hold: no NUL (PostgreSQL refuses it even in a comparison)
+    and no lone surrogates (JSON's "\\ud800" decodes to one; it has no UTF-8 form)."""
+    if "\x00" in value:
+        raise InvalidInput(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{name} is not valid Unicode text") from None
+    return value
+
+
+def text(data: dict[str, Any], name: str) -> str:
+    """An optional string field: absent or null is "", any other type is bad input."""
+    return storable(name, optional_string(data, name))
+
+
+def single_values(params: QueryDict, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query string as one value per name, refusing unknown and repeated names."""
+    reject_unknown_fields(dict(params), set(allowed))
+    repeated = sorted(name for name, values in params.lists() if len(values) > 1)
+    if repeated:
+        raise InvalidInput(f"parameter(s) given more than once: {', '.join(repeated)}")
+    return {name: storable(name, params[name]) for name in params}
+
+
+def query_bool(name: str, value: str) -> bool:
+    """A boolean spelled in a query string: `true` or `false`."""
+    if value in ("true", "false"):
+        return value == "true"
+    raise InvalidInput(f"{name} must be true or false")
+
+
+def json_bool(name: str, value: Any) -> bool:
+    """A boolean of a JSON body: true or false, not a string or a number."""
+    if isinstance(value, bool):
+        return value
+    raise InvalidInput(f"{name} must be true or false")
+
+
+def parse_positive_int(name: str, value: str, *, maximum: int | None = None) -> int:
+    number = int(value) if _NUMBER.fullmatch(value) else 0
+    if number < 1 or (maximum is not None and number > maximum):
+        bounds = f"between 1 and {maximum}" if maximum else "of at least 1"
+        raise InvalidInput(f"{name} must be a whole number {bounds}")
+    return number
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The filters and page of `GET /api/booking/manage/`."""
+
+    status: str | None = None
+    include_deleted: bool = False
+    business: str | None = None
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def parse(cls, params: QueryDict) -> ListQuery:
+        values = single_values(params, LIST_PARAMETERS)
+        status = values.get("status")
+        if status is not None and status not in BookingStatus.values:
+            raise InvalidInput(
+                f"status must be one of {', '.join(BookingStatus.values)}",
+                allowed=BookingStatus.values,
+            )
+        business = values.get("business")
+        if business is not None and not business:
+            raise InvalidInput("business must be a business's slug")
+        return cls(
+            status=status,
+            include_deleted=query_bool("include_deleted", values.get("include_deleted", "false")),
+            business=business,
+            page=parse_positive_int("page", values.get("page", "1")),
+            page_size=parse_positive_int(
+                "page_size", values.get("page_size", str(DEFAULT_PAGE_SIZE)), maximum=MAX_PAGE_SIZE
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """The body of `PATCH /api/booking/manage/<id>/`."""
+
+    action: str
+    reason: str
+    notify_client: bool
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> ActionRequest:
+        reject_unknown_fields(data, PATCH_FIELDS)
+        action = data.get("action")
+        if action not in PATCH_ACTIONS:
+            raise InvalidInput(
+                f"action must be one of {', '.join(PATCH_ACTIONS)}", allowed=list(PATCH_ACTIONS)
+            )
+        return cls(
+            action=action,
+            reason=text(data, "reason"),
+            notify_client=json_bool("notify_client", data.get("notify_client", True)),
+        )
+
+
+@dataclass(frozen=True)
+class PurgeRequest:
+    """The body (or query string) of `DELETE /api/booking/manage/<id>/`."""
+
+    confirm: str
+    reason: str
+    notify_client: bool
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], params: QueryDict) -> PurgeRequest:
+        """Fields from the JSON body, else from the query string; never both for one name."""
+        reject_unknown_fields(data, DELETE_FIELDS)
+        query = single_values(params, tuple(sorted(DELETE_FIELDS)))
+        both = sorted(set(data) & set(query))
+        if both:
+            raise InvalidInput(f"given in both the body and the query string: {', '.join(both)}")
+        merged: dict[str, Any] = {**query, **data}
+        notify = (
+            query_bool("notify_client", query["notify_client"])
+            if "notify_client" in query
+            else json_bool("notify_client", data.get("notify_client", True))
+        )
+        return cls(
+            confirm=text(merged, "confirm"),
+            reason=text(merged, "reason"),
+            notify_client=notify,
+        )

@@ -1,0 +1,143 @@
+"""The staff JSON API (SPEC §8): list, read, act on and purge a business's bookings.
+
+The views adapt, nothing more: parse the input strictly (`params`), scope every
+lookup to the caller's businesses (`for_user`, so another business's booking is
+a 404 like an unknown one), call one service with the caller as actor and the
+request's IP and user agent, and render the booking or the refusal as JSON.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, JsonResponse
+
+from booking import services
+from booking.api.responses import read_json_object
+from booking.api.staff.guard import staff_endpoint
+from booking.api.staff.params import (
+    NOTIFYING_ACTIONS,
+    ActionRequest,
+    ListQuery,
+    PurgeRequest,
+)
+from booking.api.staff.serializers import booking_json, history_json, with_api_related
+from booking.audit import RequestContext
+from booking.models import BookingRequest, Business
+from booking.services.exceptions import BookingNotFound, ConfirmationRequired, InvalidInput
+
+NOT_FOUND = "booking not found"
+
+
+@staff_endpoint("GET")
+def booking_list(request: HttpRequest) -> JsonResponse:
+    query = ListQuery.parse(request.GET)
+    manager = BookingRequest.all_objects if query.include_deleted else BookingRequest.objects
+    bookings = manager.for_user(request.user)
+    if query.status:
+        bookings = bookings.filter(status=query.status)
+    if query.business:
+        # An unknown slug and another business's slug get the same answer.
+        if not Business.objects.for_user(request.user).filter(slug=query.business).exists():
+            raise InvalidInput(f"no business {query.business!r} among yours")
+        bookings = bookings.filter(session__business__slug=query.business)
+
+    paginator = Paginator(with_api_related(bookings), query.page_size)
+    if query.page > paginator.num_pages:
+        raise BookingNotFound(
+            f"page {query.page} does not exist; there are {paginator.num_pages}",
+            num_pages=paginator.num_pages,
+        )
+    page = paginator.page(query.page)
+
+    def link(number: int) -> str:
+        params = {**request.GET.dict(), "page": number}
+        return f"{request.path}?{urlencode(params)}"
+
+    return JsonResponse(
+        {
+            "bookings": [booking_json(booking) for booking in page],
+            "total_count": paginator.count,
+            "filters": {
+                "status": query.status,
+                "include_deleted": query.include_deleted,
+                "business": query.business,
+            },
+            "pagination": {
+                "page": page.number,
+                "page_size": query.page_size,
+                "num_pages": paginator.num_pages,
+                "next": link(page.next_page_number()) if page.has_next() else None,
+                "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            },
+        }
+    )
+
+
+@staff_endpoint("GET", "PATCH", "DELETE")
+def booking_detail(request: HttpRequest, booking_id: int) -> JsonResponse:
+    if request.method == "PATCH":
+        return _act(request, booking_id)
+    if request.method == "DELETE":
+        return _purge(request, booking_id)
+    booking = _find(request, booking_id)
+    records = list(BookingRequest.history.filter(id=booking.pk).select_related("history_user"))
+    return JsonResponse({"booking": booking_json(booking), "history": history_json(records)})
+
+
+def _find(request: HttpRequest, booking_id: int) -> BookingRequest:
+    """The caller's booking (soft-deleted too), or 404 whether unknown or not theirs."""
+    booking = (
+        with_api_related(BookingRequest.all_objects.for_user(request.user))
+        .filter(pk=booking_id)
+        .first()
+    )
+    if booking is None:
+        raise BookingNotFound(NOT_FOUND)
+    return booking
+
+
+def _act(request: HttpRequest, booking_id: int) -> JsonResponse:
+    command = ActionRequest.parse(read_json_object(request))
+    booking = _find(request, booking_id)
+    options = (
+        {"notify_client": command.notify_client} if command.action in NOTIFYING_ACTIONS else {}
+    )
+    result = services.ACTIONS[command.action](
+        booking,
+        actor=request.user,
+        reason=command.reason,
+        context=RequestContext.from_request(request),
+        **options,
+    )
+    changed = result.raise_for_single()
+    return _success(result.verb, _find(request, changed.pk))
+
+
+def _purge(request: HttpRequest, booking_id: int) -> JsonResponse:
+    command = PurgeRequest.parse(read_json_object(request), request.GET)
+    booking = _find(request, booking_id)
+    if command.confirm != booking.reference:
+        raise ConfirmationRequired(
+            "to purge a booking, send confirm equal to its reference; nothing was deleted"
+        )
+    result = services.purge_bookings(
+        booking,
+        actor=request.user,
+        reason=command.reason,
+        confirmed=True,
+        context=RequestContext.from_request(request),
+        notify_client=command.notify_client,
+    )
+    return _success(result.verb, result.raise_for_single())
+
+
+def _success(verb: str, booking: BookingRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "success": True,
+            "message": f"Booking {booking.reference} {verb}",
+            "booking": booking_json(booking),
+        }
+    )
