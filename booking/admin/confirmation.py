@@ -124,7 +124,7 @@ class ConfirmationForm(forms.Form):
     notify_client = forms.BooleanField(
         required=False, initial=True, label="Notify the client by email"
     )
-    confirmation = forms.CharField(required=False, max_length=20)
+    confirmation = forms.CharField(required=False, max_length=20, strip=False)
 
     def __init__(
         self,

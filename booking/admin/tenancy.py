@@ -24,6 +24,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from booking.models import Business, TenantQuerySet
 
@@ -59,6 +61,19 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         ordering = self.field_admin_ordering(field, request, model_admin) or ()
         rows = scoped(related._default_manager.all(), request).order_by(*ordering)
         return [(row.pk, str(row)) for row in rows]
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """History values as people read them: choice labels, and "—" for nothing."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if getattr(field, "choices", None):
+            return dict(field.flatchoices).get(value, value)
+        return value
 
 
 class TenantAdmin(SimpleHistoryAdmin):
@@ -97,6 +112,9 @@ class TenantAdmin(SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # --- History ----------------------------------------------------------
+    def get_historical_record_context_helper(self, request: HttpRequest, record: Any) -> Any:
+        return ReadableChanges(self.model, record)
+
     def scope_history(self, records: QuerySet, request: HttpRequest) -> QuerySet:
         """Historical records whose business the user may see."""
         visible = Business.objects.for_user(request.user).values("pk")

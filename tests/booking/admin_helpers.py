@@ -44,4 +44,5 @@ def confirm(
 
 
 def messages_of(response: Any) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
+    """The messages this request added (not those left over from earlier ones)."""
+    return [str(m) for m in response.wsgi_request._messages._queued_messages]
