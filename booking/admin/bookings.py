@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from booking.admin import confirmation
 from booking.admin.history import timeline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
-from booking.models import BookingRequest
+from booking.models import BookingQuerySet, BookingRequest, Session
 from booking.services.lifecycle import PERMISSIONS
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -56,6 +56,22 @@ class DeletedFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: value}),
                 "display": title,
             }
+
+
+class ChangeListQuerySet(BookingQuerySet):
+    """Bookings whose date hierarchy reads the months from their sessions.
+
+    Django lists the hierarchy's years, months or days with a DISTINCT over a
+    truncation of every row's session start; on SQLite that calls a Python
+    function per booking (0.6 s at 100 000 bookings). The selected bookings'
+    sessions give the same answer with one truncation per session.
+    """
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> Any:
+        if field_name != "session__starts_at":
+            return super().datetimes(field_name, kind, order, tzinfo)
+        sessions = Session.objects.filter(pk__in=self.order_by().values("session_id"))
+        return sessions.datetimes("starts_at", kind, order, tzinfo)
 
 
 def _action(name: str, spec: confirmation.BookingAction, permission: str, one: str, many: str):
@@ -160,6 +176,10 @@ class BookingRequestAdmin(TenantAdmin):
             "Purge this booking permanently", "Purge selected bookings permanently",
         ),
     ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return ChangeListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
 
     # --- Permissions --------------------------------------------------------
     def _may(self, request: HttpRequest, action: str) -> bool:
