@@ -21,7 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
@@ -114,6 +114,19 @@ class TenantAdmin(SimpleHistoryAdmin):
     # --- History ----------------------------------------------------------
     def get_historical_record_context_helper(self, request: HttpRequest, record: Any) -> Any:
         return ReadableChanges(self.model, record)
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet:
+        # simple-history calls select_related() with no names when the model has no
+        # foreign key, which Django 6.1 deprecates: name them, or none at all.
+        records = history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+        foreign_keys = [
+            field.name
+            for field in history_manager.model.tracked_fields
+            if isinstance(field, ForeignKey)
+        ]
+        return records.select_related(*foreign_keys) if foreign_keys else records
 
     def scope_history(self, records: QuerySet, request: HttpRequest) -> QuerySet:
         """Historical records whose business the user may see."""
