@@ -1,0 +1,283 @@
+"""The booking admin: the change list staff work from, and the six life-cycle actions.
+
+No state changes here: every action goes through `confirm_or_run`, which
+previews with the rules and acts through one `booking.services` call. Django's
+hard delete (the `delete_selected` action and the delete view) is switched off:
+purge is the only way to delete a booking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation, helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from booking.admin import confirmation
+from booking.admin.history import timeline
+from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.models import BookingQuerySet, BookingRequest, Session
+from booking.services.lifecycle import PERMISSIONS
+
+BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Deletion state: absent → live bookings, `yes` → deleted only, `all` → both."""
+
+    title = "deletion state"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Deleted"), ("all", "Live and deleted")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "yes":
+            return queryset.filter(is_deleted=True)
+        return queryset.filter(is_deleted=False)
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() not in ("yes", "all"),
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+
+class ChangeListQuerySet(BookingQuerySet):
+    """Bookings whose date hierarchy reads the months from their sessions.
+
+    Django lists the hierarchy's years, months or days with a DISTINCT over a
+    truncation of every row's session start; on SQLite that calls a Python
+    function per booking (0.6 s at 100 000 bookings). The selected bookings'
+    sessions give the same answer with one truncation per session.
+    """
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> Any:
+        if field_name != "session__starts_at":
+            return super().datetimes(field_name, kind, order, tzinfo)
+        sessions = Session.objects.filter(pk__in=self.order_by().values("session_id"))
+        return sessions.datetimes("starts_at", kind, order, tzinfo)
+
+
+def _action(name: str, spec: confirmation.BookingAction, permission: str, one: str, many: str):
+    """An admin action offered on the change list and on the change form."""
+
+    @admin.action(
+        description=one, description_plural=many, permissions=[permission], location=BOTH_PLACES
+    )
+    def run(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return confirmation.confirm_or_run(modeladmin, request, queryset, spec, name)
+
+    run.__name__ = name
+    return run
+
+
+@admin.register(BookingRequest)
+class BookingRequestAdmin(TenantAdmin):
+    manager_name = "all_objects"
+    tenant_path = "session__business"
+
+    list_display = [
+        "reference",
+        "client",
+        "session_display",
+        "business_display",
+        "status_badge",
+        "markers",
+        "created_at",
+    ]
+    list_display_links = ["reference"]
+    list_filter = [
+        "status",
+        ("session__business", ScopedRelatedFieldListFilter),
+        ("session__starts_at", admin.DateFieldListFilter),
+        DeletedFilter,
+    ]
+    list_select_related = ["session__business"]
+    search_fields = ["reference", "client_name", "client_email", "client_phone"]
+    search_help_text = "Search by reference, client name, email or phone."
+    date_hierarchy = "session__starts_at"
+    show_full_result_count = False
+    list_per_page = 50
+    raw_id_fields = ["session"]
+    # Kept a plain list: other admin areas (the email outbox) add inlines here.
+    inlines: list = []
+
+    readonly_fields = [
+        "reference",
+        "status",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancelled_by_client",
+        "cancellation_reason",
+        "is_deleted",
+        "deleted_at",
+        "deleted_by",
+        "deletion_reason",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "session", "status"]}),
+        ("Client", {"fields": ["client_name", "client_email", "client_phone"]}),
+        (
+            "Cancellation",
+            {
+                "fields": [
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancelled_by_client",
+                    "cancellation_reason",
+                ]
+            },
+        ),
+        ("Deletion", {"fields": ["is_deleted", "deleted_at", "deleted_by", "deletion_reason"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    actions = [
+        _action(
+            "approve_bookings", confirmation.APPROVE, "change",
+            "Approve this booking", "Approve selected bookings",
+        ),
+        _action(
+            "reject_bookings", confirmation.REJECT, "change",
+            "Reject this booking", "Reject selected bookings",
+        ),
+        _action(
+            "cancel_bookings", confirmation.CANCEL, "cancel",
+            "Cancel this booking", "Cancel selected bookings",
+        ),
+        _action(
+            "soft_delete_bookings", confirmation.SOFT_DELETE, "soft_delete",
+            "Delete this booking (restorable)", "Delete selected bookings (restorable)",
+        ),
+        _action(
+            "restore_bookings", confirmation.RESTORE, "restore",
+            "Restore this booking", "Restore selected bookings",
+        ),
+        _action(
+            "purge_bookings", confirmation.PURGE, "purge",
+            "Purge this booking permanently", "Purge selected bookings permanently",
+        ),
+    ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return ChangeListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
+
+    # --- Permissions --------------------------------------------------------
+    def _may(self, request: HttpRequest, action: str) -> bool:
+        return request.user.has_perm(PERMISSIONS[action])
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "cancel")
+
+    def has_soft_delete_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "soft_delete")
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "restore")
+
+    def has_purge_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, "purge")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Purge (an action, with its own permission and confirmation) is the only hard delete.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A deleted booking is read only until it is restored.
+        if obj is not None and obj.is_deleted:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict:
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def response_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        action_location: ActionLocation = ActionLocation.CHANGE_LIST,
+    ) -> HttpResponse | None:
+        # A tampered selection (not primary keys) is refused before any query.
+        if not all(pk.isdigit() for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request, "The selection is not valid; nothing changed.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, action_location=action_location)
+
+    # --- Columns ------------------------------------------------------------
+    @admin.display(description="Client", ordering="client_name")
+    def client(self, booking: BookingRequest) -> str:
+        return format_html(
+            "{}<br><small>{}</small>",
+            booking.client_name,
+            " · ".join(filter(None, [booking.client_email, booking.client_phone])),
+        )
+
+    @admin.display(description="Session", ordering="session__starts_at")
+    def session_display(self, booking: BookingRequest) -> str:
+        session = booking.session
+        local = timezone.localtime(session.starts_at, session.business.tzinfo)
+        return format_html("{}<br><small>{}</small>", session.title, f"{local:%a %d %b %Y, %H:%M}")
+
+    @admin.display(description="Business", ordering="session__business__name")
+    def business_display(self, booking: BookingRequest) -> str:
+        return booking.session.business.name
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, booking: BookingRequest) -> str:
+        return format_html(
+            '<span class="booking-badge booking-badge--{}">{}</span>',
+            booking.status,
+            booking.get_status_display(),
+        )
+
+    @admin.display(description="Markers")
+    def markers(self, booking: BookingRequest) -> str:
+        marks = []
+        if booking.cancelled_at:
+            who = "by client" if booking.cancelled_by_client else "by staff"
+            marks.append(("cancelled", f"Cancelled {who}"))
+        if booking.is_deleted:
+            marks.append(("deleted", "Deleted"))
+        return format_html_join(
+            " ", '<span class="booking-marker booking-marker--{}">{}</span>', marks
+        )
+
+    # --- Change form ----------------------------------------------------------
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict,
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: BookingRequest | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["timeline"] = timeline(obj)
+            context["history_url"] = reverse("admin:booking_bookingrequest_history", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)

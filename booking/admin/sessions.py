@@ -1,0 +1,74 @@
+"""Sessions, with their bookings (read only: bookings change through their own admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.models import ACTIVE_STATUSES, BookingRequest, Session
+
+
+class BookingInline(admin.TabularInline):
+    """A session's live bookings, each linking to its change form."""
+
+    model = BookingRequest
+    fields = ["booking_link", "client_name", "client_email", "status", "cancelled_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "bookings (live)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("booking.view_bookingrequest") or request.user.has_perm(
+            "booking.change_bookingrequest"
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).for_user(request.user)
+
+    @admin.display(description="Reference")
+    def booking_link(self, booking: BookingRequest) -> str:
+        url = reverse("admin:booking_bookingrequest_change", args=[booking.pk])
+        return format_html('<a href="{}">{}</a>', url, booking.reference)
+
+
+@admin.register(Session)
+class SessionAdmin(TenantAdmin):
+    list_display = ["title", "business", "starts_at_local", "booked"]
+    list_filter = [("business", ScopedRelatedFieldListFilter), "starts_at"]
+    list_select_related = ["business"]
+    search_fields = ["title", "business__name"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["business"]
+    show_full_result_count = False
+    inlines = [BookingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
+        return super().get_queryset(request).annotate(booked_count=Count("bookings", filter=active))
+
+    @admin.display(description="Starts", ordering="starts_at")
+    def starts_at_local(self, session: Session) -> str:
+        local = timezone.localtime(session.starts_at, session.business.tzinfo)
+        return f"{local:%a %d %b %Y, %H:%M} ({session.business.timezone})"
+
+    @admin.display(description="Booked / capacity", ordering="booked_count")
+    def booked(self, session: Session) -> str:
+        return f"{session.booked_count} / {session.capacity}"

@@ -1,0 +1,183 @@
+"""Tenant isolation for every admin page, including the side paths Django takes.
+
+`Model.objects.for_user(user)` is the tenant scope. `get_queryset` covers change
+lists, change forms, actions and autocomplete; these close the rest:
+
+- foreign-key choices (`get_field_queryset`): Django builds them from the
+  related model's default manager, so a forged POST could attach another
+  business's session;
+- the raw-id widget's label, which Django looks up through the default manager;
+- related-field filters in the sidebar (`ScopedRelatedFieldListFilter`);
+- simple-history's history page, which falls back to the latest historical
+  record when the object is outside the queryset, and its per-version page,
+  which saves a posted form even when reverting is disabled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import ValidationError
+from django.db.models import ForeignKey, Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from booking.models import Business, TenantQuerySet
+
+
+def scoped(queryset: QuerySet, request: HttpRequest) -> QuerySet:
+    """The rows of `queryset` the user may see, when its model is tenant-scoped."""
+    if isinstance(queryset, TenantQuerySet):
+        return queryset.for_user(request.user)
+    return queryset
+
+
+class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
+    """The raw-id widget, whose label never names a row outside the user's scope."""
+
+    def __init__(self, *args: Any, queryset: QuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        key = self.rel.get_related_field().name
+        try:
+            self.queryset.get(**{key: value})
+        except (ValueError, ValidationError, self.queryset.model.DoesNotExist):
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A sidebar filter listing only the related rows the user may see."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        related = field.remote_field.model
+        ordering = self.field_admin_ordering(field, request, model_admin) or ()
+        rows = scoped(related._default_manager.all(), request).order_by(*ordering)
+        return [(row.pk, str(row)) for row in rows]
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """History values as people read them: choice labels, and "—" for nothing."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if getattr(field, "choices", None):
+            return dict(field.flatchoices).get(value, value)
+        return value
+
+
+class TenantAdmin(SimpleHistoryAdmin):
+    """A ModelAdmin whose every page, form choice and history view is tenant-scoped.
+
+    `tenant_path` is the lookup from the model (and its historical model) to
+    the business; `manager_name` picks the manager the admin lists.
+    """
+
+    tenant_path = "business"
+    manager_name = "objects"
+    object_history_list_template = "admin/booking/history_list.html"
+
+    # --- Rows -------------------------------------------------------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = getattr(self.model, self.manager_name).for_user(request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    # --- Form choices -----------------------------------------------------
+    def get_field_queryset(self, db: str | None, db_field: Any, request: HttpRequest) -> Any:
+        queryset = super().get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db).all()
+        return scoped(queryset, request)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.raw_id_fields:
+            kwargs["queryset"] = self.get_field_queryset(kwargs.get("using"), db_field, request)
+            kwargs["widget"] = ScopedForeignKeyRawIdWidget(
+                db_field.remote_field,
+                self.admin_site,
+                using=kwargs.get("using"),
+                queryset=kwargs["queryset"],
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- History ----------------------------------------------------------
+    def get_historical_record_context_helper(self, request: HttpRequest, record: Any) -> Any:
+        return ReadableChanges(self.model, record)
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet:
+        # simple-history calls select_related() with no names when the model has no
+        # foreign key, which Django 6.1 deprecates: name them, or none at all.
+        records = history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+        foreign_keys = [
+            field.name
+            for field in history_manager.model.tracked_fields
+            if isinstance(field, ForeignKey)
+        ]
+        return records.select_related(*foreign_keys) if foreign_keys else records
+
+    def scope_history(self, records: QuerySet, request: HttpRequest) -> QuerySet:
+        """Historical records whose business the user may see."""
+        visible = Business.objects.for_user(request.user).values("pk")
+        return records.filter(**{f"{self.tenant_path}__in": visible})
+
+    def history_visible(self, request: HttpRequest, object_id: str) -> bool:
+        """May the user read this object's history? Also for a purged object,
+        through its latest historical record."""
+        pk_name = self.model._meta.pk.attname
+        if self.get_queryset(request).filter(**{pk_name: object_id}).exists():
+            return True
+        records = self.model.history.filter(**{pk_name: object_id}).order_by("-history_date")
+        latest = records.values("history_id")[:1]
+        return self.scope_history(
+            self.model.history.filter(history_id__in=latest), request
+        ).exists()
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        try:
+            visible = self.history_visible(request, unquote(object_id))
+        except (ValueError, ValidationError):
+            visible = False
+        if not visible:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        # Reverting would change state outside the service layer: read only.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        try:
+            visible = self.history_visible(request, unquote(object_id))
+        except (ValueError, ValidationError):
+            visible = False
+        if not visible:
+            raise Http404
+        request._viewing_history_version = True  # type: ignore[attr-defined]
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        if getattr(request, "_viewing_history_version", False):
+            return [field.name for field in self.model._meta.fields] + [
+                field.name for field in self.model._meta.many_to_many
+            ]
+        return super().get_readonly_fields(request, obj)

@@ -1,0 +1,63 @@
+"""The audit trail in the admin: history pages and the booking's compact timeline."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.booking.admin_helpers import change_url, confirm
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_the_history_page_shows_user_reason_ip_user_agent_and_changes(desk, booking):
+    confirm(desk, "cancel_bookings", [booking], reason="Instructor ill")
+
+    response = desk.get(reverse("admin:booking_bookingrequest_history", args=[booking.pk]))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    for expected in ["desk", "Instructor ill", "203.0.113.7", "pytest-browser/1.0"]:
+        assert expected in content
+    assert "<strong>Status:</strong> Pending&nbsp;&rarr;&nbsp;Cancelled" in content
+
+
+def test_history_pages_need_the_view_permission(client, business, booking):
+    no_booking_perms = make_staff(businesses=(business,), permissions=[])
+    client.force_login(no_booking_perms)
+
+    response = client.get(reverse("admin:booking_bookingrequest_history", args=[booking.pk]))
+
+    assert response.status_code in (403, 404)
+
+
+def test_the_change_form_shows_a_compact_timeline(desk, booking):
+    confirm(desk, "soft_delete_bookings", [booking], reason="Duplicate entry")
+    confirm(desk, "restore_bookings", [booking], url="/admin/booking/bookingrequest/?deleted=yes")
+
+    response = desk.get(change_url(booking))
+
+    timeline = response.context["timeline"]
+    assert [entry.what for entry in timeline] == ["Restored", "Deleted", "Created"]
+    assert timeline[1].reason == "Duplicate entry"
+    assert str(timeline[1].user) == "desk"
+    assert timeline[1].fields == []  # the deletion fields go with the event
+    assert 'id="booking-timeline"' in response.content.decode()
+
+
+def test_the_version_page_is_read_only(desk, booking):
+    record = booking.history.latest()
+    url = reverse("admin:booking_bookingrequest_simple_history", args=[booking.pk, record.pk])
+
+    response = desk.get(url)
+
+    assert response.status_code == 200
+    assert not response.context["adminform"].form.fields  # every field is read only
+    assert 'value="Revert"' not in response.content.decode()
