@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("booking.api.urls")),
     path("booking/", include("booking.urls")),
+    path("anymail/", include("anymail.urls")),  # email tracking webhooks
 ]
