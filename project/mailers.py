@@ -24,6 +24,8 @@ BUILTIN = {
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }
 PREFIX = "ANYMAIL_"
+# Modules of anymail.backends that are not providers.
+NOT_PROVIDERS = {"base", "base_requests", "console", "test"}
 
 
 def mailer(provider: str) -> dict[str, Any]:
@@ -31,7 +33,11 @@ def mailer(provider: str) -> dict[str, Any]:
     provider = provider.strip().lower() or "console"
     if provider in BUILTIN:
         return {"BACKEND": BUILTIN[provider]}
-    if provider.isidentifier() and find_spec(f"anymail.backends.{provider}") is not None:
+    if (
+        provider.isidentifier()
+        and provider not in NOT_PROVIDERS
+        and find_spec(f"anymail.backends.{provider}") is not None
+    ):
         return {"BACKEND": f"anymail.backends.{provider}.EmailBackend"}
     raise ImproperlyConfigured(
         f"EMAIL_PROVIDER={provider!r} is neither 'console' nor an Anymail provider "

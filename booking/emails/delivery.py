@@ -184,7 +184,12 @@ def _finish(email: OutboxEmail, now: datetime, **fields: Any) -> None:
 def _describe(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     prefix = f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
-    return f"{prefix}: {error}"[:ERROR_MAX_LENGTH]
+    try:
+        text = str(error)
+    # Anymail's __str__ reads the provider's response, which may be half-formed.
+    except Exception:
+        text = repr(error.args)
+    return f"{prefix}: {text}"[:ERROR_MAX_LENGTH]
 
 
 def pending_ids(batch: str) -> Sequence[int]:

@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import requests
 from anymail.exceptions import AnymailAPIError
 from anymail.message import AnymailRecipientStatus
 from anymail.signals import pre_send
 from django.core import mail
 from django.tasks import TaskResultStatus
+from django.test import TestCase
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -38,6 +40,7 @@ def run_email_tasks(*, after_backoff: bool = False) -> int:
     """Run the tasks ready now (or, `after_backoff`, also the deferred ones) once.
 
     Tasks those tasks enqueue wait for the next call: each call is one round.
+    For tests wrapped in a transaction (the default `db` fixture).
     """
     worker = Worker(
         queue_names=["*"], interval=0, batch=True, backend_name="default",
@@ -49,7 +52,10 @@ def run_email_tasks(*, after_backoff: bool = False) -> int:
     round_ = list(tasks.order_by("enqueued_at"))
     for db_task in round_:
         db_task.claim(worker.worker_id)
-        worker.run_task(db_task)
+        # The worker runs in autocommit mode, where on-commit hooks (the retries'
+        # enqueue) run at once; inside the test's transaction they must be run.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            worker.run_task(db_task)
         db_task.refresh_from_db()
         assert db_task.status == TaskResultStatus.SUCCESSFUL, db_task.traceback
     return len(round_)
@@ -65,7 +71,12 @@ def sent_messages() -> list[Any]:
 
 
 def api_error(status_code: int | None, text: str = "provider says no") -> AnymailAPIError:
-    return AnymailAPIError(text, status_code=status_code)
+    """The error Anymail raises for an HTTP error reply (or, without a status, no reply)."""
+    if status_code is None:
+        return AnymailAPIError(text)
+    response = requests.Response()
+    response.status_code, response.reason, response._content = status_code, text, text.encode()
+    return AnymailAPIError(text, status_code=status_code, response=response)
 
 
 def refused(email: str) -> dict[str, Any]:
