@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.html import escape, linebreaks
 
 from booking.emails.models import EmailKind, OutboxEmail
@@ -102,6 +103,7 @@ def email_context(
     if reason is None:
         reason = booking.deletion_reason if removed else booking.cancellation_reason
     cancellable = not removed and rules.check_client_cancel(booking, now=now) is None
+    deadline = rules.cancellation_deadline(booking)
     return {
         "kind": str(kind),
         "headline": HEADLINES[kind],
@@ -116,9 +118,14 @@ def email_context(
         "starts_at": session.starts_at,
         "ends_at": session.ends_at,
         "timezone_name": business.timezone,
+        # Pre-formatted in the business's time zone (the `date` filter, which an
+        # override may use on starts_at, costs more than the rest of an email).
+        "when": local_time(session.starts_at, business.timezone),
+        "deadline_when": local_time(deadline, business.timezone),
+        "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
         "reason": reason,
         "fee_policy": policy.cancellation_fee_policy,
-        "deadline": rules.cancellation_deadline(booking),
+        "deadline": deadline,
         "business_name": business.name,
         "business_email": business.contact_email,
         "business_phone": business.contact_phone,
@@ -153,9 +160,15 @@ def _render(template_name: str, context: dict[str, Any]) -> str | None:
         return None
 
 
-def _local(moment: datetime, context: dict[str, Any]) -> str:
-    local = timezone.localtime(moment, ZoneInfo(context["timezone_name"]))
-    return f"{dateformat.format(local, TIME_FORMAT)} ({context['timezone_name']})"
+def local_time(moment: datetime, timezone_name: str, pattern: str = TIME_FORMAT) -> str:
+    """E.g. "Tuesday 5 March 2030, 18:00" in the business's time zone."""
+    return _local_time(moment, timezone_name, pattern, translation.get_language())
+
+
+# Formatting is slow (localised names); a bulk action's bookings share few sessions.
+@lru_cache(maxsize=512)
+def _local_time(moment: datetime, timezone_name: str, pattern: str, language: str | None) -> str:
+    return dateformat.format(timezone.localtime(moment, ZoneInfo(timezone_name)), pattern)
 
 
 def fallback_subject(context: dict[str, Any]) -> str:
@@ -169,7 +182,7 @@ def fallback_text(context: dict[str, Any]) -> str:
         "",
         f"Booking reference: {context['reference']}",
         f"Session: {context['session_title']}",
-        f"Starts: {_local(context['starts_at'], context)}",
+        f"Starts: {context['when']} ({context['timezone_name']})",
     ]
     if context["kind"] == EmailKind.BUSINESS_NOTICE:
         lines.append(f"Client: {context['client_name']} <{context['client_email']}>")

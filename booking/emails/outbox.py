@@ -27,7 +27,9 @@ from booking.emails.models import EmailStatus, OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-INSERT_BATCH_SIZE = 500
+# One INSERT per lifecycle batch (1000 bookings; up to 2 emails each on a client's
+# own cancellation, which comes one booking at a time).
+INSERT_BATCH_SIZE = 1000
 # The sweep leaves alone what a healthy worker is about to pick up or is sending
 # right now (one provider call: Anymail's requests time out after 30 s).
 STALE_AFTER = timedelta(minutes=10)
