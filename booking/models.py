@@ -297,3 +297,7 @@ class BookingRequest(models.Model):
     def cancellation_deadline(self) -> datetime:
         hours = self.session.business.booking_settings.cancellation_deadline_hours
         return self.session.starts_at - timedelta(hours=hours)
+
+
+# The email outbox lives in its own package but belongs to this app.
+from booking.emails.models import OutboxEmail  # noqa: E402, F401

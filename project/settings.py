@@ -4,11 +4,13 @@ Every variable is documented in the README's "Configuration" section. The
 defaults are safe for development only: with DEBUG off, SECRET_KEY must be set.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from project import mailers
 from project.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -149,9 +151,17 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 
 # --- Email ---------------------------------------------------------------
+# Sent by the task worker from the outbox (booking/emails/); see project/mailers.py.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Booking Backoffice <bookings@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "console")
+MAILERS = {"default": mailers.mailer(EMAIL_PROVIDER)}
+# Provider options and the tracking webhook's basic-auth secret, from ANYMAIL_<NAME>.
+ANYMAIL = mailers.anymail_settings(os.environ)
+# Transient failures are retried with a doubling backoff (30 s, 1 min, … capped
+# at 1 h) up to EMAIL_MAX_ATTEMPTS sends (about 3 hours); then the email fails.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
+EMAIL_RETRY_BASE_DELAY = env_int("EMAIL_RETRY_BASE_DELAY", 30)
 
 # --- Audit trail (django-simple-history) ----------------------------------
 # Reasons are up to 1000 characters and must be kept whole in the history.

@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("booking.api.urls")),
     path("booking/", include("booking.urls")),
+    path("anymail/", include("anymail.urls")),  # email tracking webhooks
 ]
 
 # JSON error pages under /api/, Django's own elsewhere.

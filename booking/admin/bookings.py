@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from booking.admin import confirmation
 from booking.admin.history import timeline
+from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
 from booking.models import BookingQuerySet, BookingRequest, Session
 from booking.services.lifecycle import PERMISSIONS
@@ -115,8 +116,7 @@ class BookingRequestAdmin(TenantAdmin):
     show_full_result_count = False
     list_per_page = 50
     raw_id_fields = ["session"]
-    # Kept a plain list: other admin areas (the email outbox) add inlines here.
-    inlines: list = []
+    inlines = [EmailOutboxInline]
 
     readonly_fields = [
         "reference",

@@ -318,7 +318,7 @@ def purge_bookings(
         notifiable = [b for b in ready if not b.is_deleted and rules.is_active_future(b, now=now)]
         history.record_deletions(ready, actor=actor, reason=reason, context=context, when=now)
         if notify_client:
-            notifications.bookings_removed(notifiable, purged=True)
+            notifications.bookings_removed(notifiable, purged=True, reason=reason)
         # A raw delete: the rows are locked and their history is written above, so
         # Django's collector (which would fetch each row again and let
         # simple-history insert a record per row) has nothing left to do.

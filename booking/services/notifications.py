@@ -2,25 +2,111 @@
 
 The lifecycle services call these inside their transaction, once per batch, so
 that an email exists exactly when the change it reports was committed; the
-outbox rows are sent by a task enqueued on commit.
+outbox rows are inserted in batches and sent by one task per batch, enqueued
+on commit (`booking.emails.outbox.queue`).
+
+Who is told what (only where the business's `send_cancellation_emails` is on):
+
+- a client's own cancellation: the client (a confirmation) and the business's
+  `contact_email` (a notice);
+- a staff cancellation: the client, unless staff unticked "notify client";
+- a staff soft delete or purge of an active future booking: the client (the
+  lifecycle passes only those bookings, and none when "notify client" is off).
+
+Each row carries a dedupe key naming the state change it reports, so running
+a hook twice for the same change (a double submit that got through, a retried
+request) queues each email once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.utils import timezone
+
+from booking.emails import messages, outbox
+from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest
+from booking.services import rules
+
+# Requests for a cancellation link within one window send one email.
+LINK_WINDOW = timedelta(minutes=5)
+
+
+def _sends_emails(booking: BookingRequest) -> bool:
+    return booking.session.business.booking_settings.send_cancellation_emails
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "-"
 
 
 def bookings_cancelled(
     bookings: Sequence[BookingRequest], *, by_client: bool, notify_client: bool
 ) -> None:
     """Queue the cancellation emails: the client's, and the business's for a client's own."""
+    now = timezone.now()
+    batch = outbox.new_batch()
+    emails: list[OutboxEmail] = []
+    for booking in bookings:
+        if not _sends_emails(booking):
+            continue
+        key = f"cancelled:{_stamp(booking.cancelled_at)}"
+        if by_client:
+            emails.append(messages.build(booking, EmailKind.CLIENT_CANCELLED,
+                                         dedupe_key=key, batch=batch, now=now))  # fmt: skip
+            if booking.session.business.contact_email:
+                emails.append(messages.build(booking, EmailKind.BUSINESS_NOTICE,
+                                             dedupe_key=key, batch=batch, now=now))  # fmt: skip
+        elif notify_client:
+            emails.append(messages.build(booking, EmailKind.STAFF_CANCELLED,
+                                         dedupe_key=key, batch=batch, now=now))  # fmt: skip
+    outbox.queue(emails, batch=batch)
 
 
-def bookings_removed(bookings: Sequence[BookingRequest], *, purged: bool) -> None:
-    """Queue the notice to clients whose active future booking staff removed."""
+def bookings_removed(
+    bookings: Sequence[BookingRequest], *, purged: bool, reason: str | None = None
+) -> None:
+    """Queue the notice to clients whose active future booking staff removed.
+
+    `reason` is the purge's reason (a purge records it only in the history);
+    a soft delete's is the booking's `deletion_reason`.
+    """
+    now = timezone.now()
+    batch = outbox.new_batch()
+    emails = [
+        messages.build(
+            booking,
+            EmailKind.REMOVED,
+            dedupe_key="purged" if purged else f"deleted:{_stamp(booking.deleted_at)}",
+            batch=batch,
+            now=now,
+            purged=purged,
+            reason=reason,
+        )
+        for booking in bookings
+        if _sends_emails(booking)
+    ]
+    outbox.queue(emails, batch=batch)
 
 
-def cancellation_link_requested(booking: BookingRequest) -> None:
-    """Queue an email with a signed cancellation link to the booking's own address."""
+def cancellation_link_requested(booking: BookingRequest, *, now: datetime | None = None) -> None:
+    """Queue an email with a signed cancellation link to the booking's own address.
+
+    Sent whatever `send_cancellation_emails` says (the client asked for it), but
+    only while the client may still cancel online: otherwise the link would lead
+    nowhere. Requests within one 5-minute window send one email; throttling
+    beyond that is the caller's job.
+    """
+    now = now or timezone.now()
+    if booking.is_deleted or rules.check_client_cancel(booking, now=now) is not None:
+        return
+    window = int(now.timestamp() // LINK_WINDOW.total_seconds())
+    batch = outbox.new_batch()
+    email = messages.build(
+        booking, EmailKind.CANCEL_LINK, dedupe_key=f"link:{window}", batch=batch, now=now
+    )
+    with transaction.atomic():
+        outbox.queue([email], batch=batch)

@@ -1,0 +1,130 @@
+"""The emails in the admin: on each booking's change page, and as their own list.
+
+Both are read-only: an email's content is a record of what was sent. The one
+action is "resend" for failed emails, which hands them back to the worker
+through `booking.emails.outbox.resend`. The list is tenant-scoped through the
+email's business (kept after a purge, when the booking is gone).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import ngettext
+
+from booking.emails import outbox
+from booking.emails.models import EmailStatus, OutboxEmail
+from booking.models import BookingRequest
+
+STATUS_COLOURS = {
+    EmailStatus.QUEUED: "#8a6d00",
+    EmailStatus.SENDING: "#8a6d00",
+    EmailStatus.SENT: "#1f5fbf",
+    EmailStatus.DELIVERED: "#1b7a3a",
+    EmailStatus.FAILED: "#b42318",
+    EmailStatus.BOUNCED: "#b42318",
+    EmailStatus.COMPLAINED: "#b42318",
+}
+
+
+@admin.display(description="status", ordering="status")
+def status_badge(email: OutboxEmail) -> str:
+    colour = STATUS_COLOURS.get(EmailStatus(email.status), "inherit")
+    return format_html('<strong style="color:{}">{}</strong>', colour, email.get_status_display())
+
+
+class EmailOutboxInline(admin.TabularInline):
+    """The booking's emails and their delivery states (for the booking change page)."""
+
+    model = OutboxEmail
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("created_at", "kind", "recipient", status_badge, "attempts", "sent_at",
+              "last_event_at", "last_error")  # fmt: skip
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name = "email"
+    verbose_name_plural = "emails"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever may see the booking may see the emails about it.
+        user = request.user
+        return user.has_perm("booking.view_bookingrequest") or user.has_perm(
+            "booking.change_bookingrequest"
+        )
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "reference", "kind", "recipient", status_badge, "attempts",
+                    "sent_at", "business")  # fmt: skip
+    list_filter = ("status", "kind", ("business", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("=reference", "recipient", "=provider_message_id")
+    list_select_related = ("business",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["resend_emails"]
+    fieldsets = (
+        (None, {"fields": ("kind", "booking_link", "business", "recipient", "reply_to")}),
+        ("Delivery", {"fields": (status_badge, "attempts", "last_error", "provider_message_id",
+                                 "created_at", "next_attempt_at", "sent_at", "last_event_at")}),
+        ("Content", {"fields": ("subject", "text_body", "html_body")}),
+    )  # fmt: skip
+    readonly_fields = ("kind", "booking_link", "business", "recipient", "reply_to", status_badge,
+                       "attempts", "last_error", "provider_message_id", "created_at",
+                       "next_attempt_at", "sent_at", "last_event_at", "subject", "text_body",
+                       "html_body")  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEmail]:
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("booking.resend_outboxemail")
+
+    @admin.display(description="booking")
+    def booking_link(self, email: OutboxEmail) -> str:
+        booking_id = email.booking_id
+        if booking_id is None:
+            return email.reference
+        if not BookingRequest.all_objects.filter(pk=booking_id).exists():
+            return f"{email.reference} (purged)"
+        try:
+            url = reverse("admin:booking_bookingrequest_change", args=[booking_id])
+        except NoReverseMatch:
+            return email.reference
+        return format_html('<a href="{}">{}</a>', url, email.reference)
+
+    @admin.action(description="Resend the selected failed emails", permissions=["resend"])
+    def resend_emails(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
+        selected = queryset.count()
+        count = outbox.resend(queryset)
+        message = ngettext("%d failed email queued again.", "%d failed emails queued again.",
+                           count) % count  # fmt: skip
+        if selected > count:
+            message += f" {selected - count} not failed, left as they are."
+        self.message_user(request, message)

@@ -1,0 +1,205 @@
+"""What each email says: outbox rows built from a booking and the templates.
+
+Every email has a subject, a plain-text body and an HTML body, rendered from
+`booking/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html` (the app's
+templates; a project overrides one by putting a file of the same name in its
+own `templates/` directory, which Django searches first). Times are shown in
+the business's time zone. A template that fails to render is logged and
+replaced by a built-in plain body, so a broken override never stops an email
+(nor, since rows are built inside the state change's transaction, the change).
+
+Rows are rendered when they are queued, inside the lifecycle's transaction:
+the email keeps its own copy of what it says, so it can still be sent, shown
+and audited after its booking was purged.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone, translation
+from django.utils.html import escape, linebreaks
+
+from booking.emails.models import EmailKind, OutboxEmail
+from booking.models import BookingRequest
+from booking.services import links, rules
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = {
+    EmailKind.CLIENT_CANCELLED: "booking/emails/booking_cancelled",
+    EmailKind.STAFF_CANCELLED: "booking/emails/booking_cancelled",
+    EmailKind.BUSINESS_NOTICE: "booking/emails/business_cancellation_notice",
+    EmailKind.REMOVED: "booking/emails/booking_removed",
+    EmailKind.CANCEL_LINK: "booking/emails/cancellation_link",
+}
+
+HEADLINES = {
+    EmailKind.CLIENT_CANCELLED: "you cancelled your booking",
+    EmailKind.STAFF_CANCELLED: "your booking was cancelled",
+    EmailKind.BUSINESS_NOTICE: "a client cancelled their booking",
+    EmailKind.REMOVED: "your booking was removed",
+    EmailKind.CANCEL_LINK: "your cancellation link",
+}
+
+TIME_FORMAT = "l j F Y, H:i"
+SUBJECT_MAX_LENGTH = 255
+
+
+def build(
+    booking: BookingRequest,
+    kind: EmailKind,
+    *,
+    dedupe_key: str,
+    batch: uuid.UUID,
+    now: datetime,
+    purged: bool = False,
+    reason: str | None = None,
+) -> OutboxEmail:
+    """An unsaved outbox row for one email about `booking` (its session, business and
+    settings loaded, as the lifecycle's locked rows are)."""
+    business = booking.session.business
+    to_business = kind == EmailKind.BUSINESS_NOTICE
+    context = email_context(booking, kind, now=now, purged=purged, reason=reason)
+    subject, text_body, html_body = render(kind, context)
+    return OutboxEmail(
+        kind=kind,
+        booking=booking,
+        business=business,
+        reference=booking.reference,
+        recipient=business.contact_email if to_business else booking.client_email,
+        reply_to=booking.client_email if to_business else business.contact_email,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        dedupe_key=dedupe_key[:64],
+        batch=batch,
+        created_at=now,
+        updated_at=now,
+        next_attempt_at=now,
+    )
+
+
+def email_context(
+    booking: BookingRequest,
+    kind: EmailKind,
+    *,
+    now: datetime,
+    purged: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Everything a template may show, as plain values (no lazy queries in templates)."""
+    session = booking.session
+    business = session.business
+    policy = business.booking_settings
+    removed = kind == EmailKind.REMOVED
+    if reason is None:
+        reason = booking.deletion_reason if removed else booking.cancellation_reason
+    cancellable = not removed and rules.check_client_cancel(booking, now=now) is None
+    deadline = rules.cancellation_deadline(booking)
+    return {
+        "kind": str(kind),
+        "headline": HEADLINES[kind],
+        "by_client": kind in (EmailKind.CLIENT_CANCELLED, EmailKind.BUSINESS_NOTICE),
+        "purged": purged,
+        "reference": booking.reference,
+        "client_name": booking.client_name,
+        "client_email": booking.client_email,
+        "client_phone": booking.client_phone,
+        "status": booking.get_status_display(),
+        "session_title": session.title,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "timezone_name": business.timezone,
+        # Pre-formatted in the business's time zone (the `date` filter, which an
+        # override may use on starts_at, costs more than the rest of an email).
+        "when": local_time(session.starts_at, business.timezone),
+        "deadline_when": local_time(deadline, business.timezone),
+        "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
+        "reason": reason,
+        "fee_policy": policy.cancellation_fee_policy,
+        "deadline": deadline,
+        "business_name": business.name,
+        "business_email": business.contact_email,
+        "business_phone": business.contact_phone,
+        "cancel_url": links.cancel_url(booking) if cancellable else "",
+        "site_url": settings.SITE_URL,
+    }
+
+
+def render(kind: EmailKind, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) in the business's time zone, each with a built-in fallback."""
+    base = TEMPLATES[kind]
+    with timezone.override(context["timezone_name"]):
+        subject = _render(f"{base}_subject.txt", context)
+        text = _render(f"{base}.txt", context)
+        html = _render(f"{base}.html", context)
+    subject = " ".join((subject or fallback_subject(context)).split())[:SUBJECT_MAX_LENGTH]
+    text = text or fallback_text(context)
+    html = html or fallback_html(text)
+    return subject, text.strip() + "\n", html
+
+
+def _render(template_name: str, context: dict[str, Any]) -> str | None:
+    try:
+        return render_to_string(template_name, context)
+    # A project's override is code we have not seen: whatever it raises (a syntax
+    # error, a missing template, a failing filter) must cost the email its
+    # styling, never the booking's state change.
+    except Exception:
+        logger.exception(
+            "Email template %s failed to render; using the built-in body", template_name
+        )
+        return None
+
+
+def local_time(moment: datetime, timezone_name: str, pattern: str = TIME_FORMAT) -> str:
+    """E.g. "Tuesday 5 March 2030, 18:00" in the business's time zone."""
+    return _local_time(moment, timezone_name, pattern, translation.get_language())
+
+
+# Formatting is slow (localised names); a bulk action's bookings share few sessions.
+@lru_cache(maxsize=512)
+def _local_time(moment: datetime, timezone_name: str, pattern: str, language: str | None) -> str:
+    return dateformat.format(timezone.localtime(moment, ZoneInfo(timezone_name)), pattern)
+
+
+def fallback_subject(context: dict[str, Any]) -> str:
+    return f"{context['business_name']}: {context['headline']} ({context['reference']})"
+
+
+def fallback_text(context: dict[str, Any]) -> str:
+    """The facts every email carries, without a template."""
+    lines = [
+        f"{context['business_name']}: {context['headline']}.",
+        "",
+        f"Booking reference: {context['reference']}",
+        f"Session: {context['session_title']}",
+        f"Starts: {context['when']} ({context['timezone_name']})",
+    ]
+    if context["kind"] == EmailKind.BUSINESS_NOTICE:
+        lines.append(f"Client: {context['client_name']} <{context['client_email']}>")
+    if context["reason"]:
+        lines.append(f"Reason: {context['reason']}")
+    if context["fee_policy"]:
+        lines.append(f"Cancellation fee policy: {context['fee_policy']}")
+    if context["cancel_url"]:
+        lines += ["", f"To cancel this booking: {context['cancel_url']}"]
+    contacts = " / ".join(c for c in (context["business_email"], context["business_phone"]) if c)
+    if contacts:
+        lines += ["", f"Questions? Contact {context['business_name']}: {contacts}"]
+    return "\n".join(lines) + "\n"
+
+
+def fallback_html(text: str) -> str:
+    return (
+        '<!doctype html>\n<html><head><meta charset="utf-8"></head>'
+        f"<body>{linebreaks(escape(text))}</body></html>\n"
+    )

@@ -1,0 +1,110 @@
+"""Writing to the outbox and handing rows to the worker.
+
+`queue` runs inside the caller's transaction: it inserts the rows in batches
+(a duplicate of an existing email is dropped by the unique constraint) and asks
+for one task per batch once the transaction commits. Nothing is sent for a
+rolled-back change: the rows and the on-commit hook vanish with it.
+
+If the process dies between the commit and the enqueue, or a worker dies while
+sending, the rows stay `queued` / `sending`; `sweep` (the `send_queued_emails`
+command, run every few minutes) hands them to the worker again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from itertools import batched
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from booking.emails.models import EmailStatus, OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+# One INSERT per lifecycle batch (1000 bookings; up to 2 emails each on a client's
+# own cancellation, which comes one booking at a time).
+INSERT_BATCH_SIZE = 1000
+# The sweep leaves alone what a healthy worker is about to pick up or is sending
+# right now (one provider call: Anymail's requests time out after 30 s).
+STALE_AFTER = timedelta(minutes=10)
+# Rows per task (and per UPDATE) when resending or sweeping.
+CHUNK = 500
+
+
+def new_batch() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def queue(emails: Sequence[OutboxEmail], *, batch: uuid.UUID) -> None:
+    """Insert `emails` (all of one `batch`) and send them after the transaction commits."""
+    if not emails:
+        return
+    OutboxEmail.objects.bulk_create(emails, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+    transaction.on_commit(partial(_enqueue_batch, batch), robust=True)
+
+
+def _enqueue_batch(batch: uuid.UUID) -> None:
+    from booking.emails.tasks import send_batch
+
+    send_batch.enqueue(str(batch))
+
+
+def enqueue_ids(ids: Iterable[int], *, run_after: datetime | None = None) -> None:
+    """One task for these rows, after commit (immediately in autocommit mode)."""
+    from booking.emails.tasks import send_emails
+
+    ids = sorted(ids)
+    if not ids:
+        return
+    task = send_emails.using(run_after=run_after) if run_after else send_emails
+    transaction.on_commit(partial(task.enqueue, ids), robust=True)
+
+
+def resend(emails: QuerySet[OutboxEmail], *, now: datetime | None = None) -> int:
+    """Queue failed emails again with a fresh retry budget; returns how many.
+
+    Only `failed` rows are touched (the rest of the selection is left as it is),
+    under a conditional update, so two staff clicking at once queue them once.
+    """
+    now = now or timezone.now()
+    ids = list(emails.failed().order_by("pk").values_list("pk", flat=True))
+    count = 0
+    with transaction.atomic():
+        for chunk in batched(ids, CHUNK):
+            count += OutboxEmail.objects.filter(pk__in=chunk, status=EmailStatus.FAILED).update(
+                status=EmailStatus.QUEUED, attempts=0, next_attempt_at=now, updated_at=now
+            )
+            enqueue_ids(chunk)
+    return count
+
+
+def sweep(*, now: datetime | None = None, stale_after: timedelta = STALE_AFTER) -> int:
+    """Hand rows stranded by a crash back to the worker; returns how many.
+
+    Stranded: `queued` and due for longer than `stale_after` (their task was
+    never enqueued, or was lost), or `sending` for longer than that (the worker
+    died mid-send). A `sending` row goes back to `queued`: if the provider had in
+    fact accepted it before the crash, the client gets it twice, which beats
+    never — Anymail offers no idempotency key across providers to prevent it.
+    Duplicate tasks are harmless: each row is claimed before it is sent.
+    """
+    now = now or timezone.now()
+    before = now - stale_after
+    ids = list(
+        OutboxEmail.objects.stranded(before=before).order_by("pk").values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for chunk in batched(ids, CHUNK):
+            OutboxEmail.objects.filter(
+                pk__in=chunk, status=EmailStatus.SENDING, updated_at__lt=before
+            ).update(status=EmailStatus.QUEUED, next_attempt_at=now, updated_at=now)
+            enqueue_ids(chunk)
+    if ids:
+        logger.warning("Email sweep re-enqueued %d stranded email(s)", len(ids))
+    return len(ids)
