@@ -11,10 +11,17 @@ from booking.public.cancellation import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proo
 from booking.services.links import MAX_TOKEN_LENGTH
 
 
-class ContactDetailsForm(forms.Form):
+class PublicForm(forms.Form):
+    """Labels without Django's trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ContactDetailsForm(PublicForm):
     """The booking's email address or phone number (either will do)."""
 
-    label_suffix = ""
     client_email = forms.CharField(
         label="Email address",
         max_length=EMAIL_MAX_LENGTH,
@@ -57,10 +64,9 @@ class CancelForm(ContactDetailsForm):
     reason = ReasonField()
 
 
-class SignedLinkCancelForm(forms.Form):
+class SignedLinkCancelForm(PublicForm):
     """With a valid link the client only confirms; the token rides along hidden."""
 
-    label_suffix = ""
     token = forms.CharField(max_length=MAX_TOKEN_LENGTH, widget=forms.HiddenInput)
     reason = ReasonField()
 

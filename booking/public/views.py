@@ -55,12 +55,16 @@ class Notice:
 
 
 def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Never cached, never indexed, and a link's token never leaks in a Referer."""
+    """Never cached, never indexed, and a link's token never leaks in a Referer.
+
+    "same-origin", not "no-referrer": with no referrer at all, browsers send
+    `Origin: null` on the form's POST and Django's CSRF check refuses it.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -90,7 +90,7 @@ def test_page_never_shows_client_personal_data_before_proof(client, london_booki
 def test_page_is_private_and_uncached(client, london_booking):
     response = client.get(url(london_booking))
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
 
 
