@@ -40,14 +40,13 @@ def normalize_reference(raw: str) -> str | None:
 def find_booking(raw_reference: str) -> BookingRequest:
     """The live booking with this reference, its session, business and policy; else 404."""
     reference = normalize_reference(raw_reference)
-    booking = (
-        BookingRequest.objects.with_related().filter(reference=reference).first()
-        if reference
-        else None
-    )
-    if booking is None:
+    if reference is None:
         raise exc.BookingNotFound("booking not found")
-    return booking
+    try:
+        # get(), not filter().first(): the reference is unique, and no ORDER BY is needed.
+        return BookingRequest.objects.with_related().get(reference=reference)
+    except BookingRequest.DoesNotExist:
+        raise exc.BookingNotFound("booking not found") from None
 
 
 def in_words(moment: datetime, tz: Any) -> str:
@@ -194,27 +193,35 @@ class Proof:
         return bool(results) and all(results)
 
 
+NOT_VERIFIED = "the contact details do not match this booking"
+
+
 def cancel(
     *,
     reference: str,
     proof: Proof,
-    reason: str,
+    reason: object,
     request: HttpRequest,
     now: datetime | None = None,
 ) -> BookingRequest:
     """Cancel as the client: the same proof and limits for the page and the API.
 
-    Raises the service's refusals, and RateLimited while this reference or IP
-    has failed too often (checked under the row lock, before verifying).
+    The proof is checked first, read-only and under the rate limits
+    (`throttle.VerificationLimiter.verified`: RateLimited while locked out,
+    each failure counted), so failed attempts never open a transaction or lock
+    a row. A proof that holds goes to `services.cancel_booking_as_client`,
+    which checks it again under the row lock, then the policy, and cancels.
+    Raises BookingNotFound, InvalidInput, RateLimited, IdentityNotVerified,
+    PolicyForbids, DeadlinePassed or InvalidTransition.
     """
-    normalized = normalize_reference(reference)
-    if normalized is None:
-        raise exc.BookingNotFound("booking not found")
-    reference = normalized
+    booking = find_booking(reference)
+    reason = services.clean_reason(reason)  # bad input is refused before an attempt counts
     context = RequestContext.from_request(request)
-    verify = throttle.guarded(proof.verify, reference=reference, ip=context.ip_address)
+    limiter = throttle.VerificationLimiter(reference=booking.reference, ip=context.ip_address)
+    if not limiter.verified(lambda: proof.verify(booking)):
+        raise exc.IdentityNotVerified(NOT_VERIFIED, booking=booking)
     return services.cancel_booking_as_client(
-        reference=reference, verify=verify, reason=reason, context=context, now=now
+        reference=booking.reference, verify=proof.verify, reason=reason, context=context, now=now
     )
 
 

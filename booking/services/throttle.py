@@ -8,7 +8,8 @@ production), so a limit holds however many workers answer. Two families:
   per client IP. Once either count reaches its limit within the window, further
   attempts are refused with `RateLimited` (429) *before* anything is verified,
   until enough failures have aged out of the window. A successful check is not
-  counted. The page and the API use this identically, through `guarded()`.
+  counted. The page and the API use this identically, through
+  `VerificationLimiter.verified()` (called by `booking.public.cancellation.cancel`).
 * **Cancellation-link requests** are counted per booking (every request, matched
   or not, so the client's mailbox cannot be flooded) and per IP.
 
@@ -24,6 +25,7 @@ IPv6 addresses are counted by their /64 network, which one client usually owns w
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import time
@@ -33,12 +35,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
-from booking.models import BookingRequest
 from booking.services.exceptions import RateLimited
 
 BUCKETS_PER_WINDOW = 15
-
-Verify = Callable[[BookingRequest], bool]
 
 
 @dataclass(frozen=True)
@@ -144,8 +143,8 @@ def retry_after(limit: Limit, ident: str, *, now: float | None = None) -> int:
     return limit.window  # unreachable: an empty window is below any positive limit
 
 
-def hit(limit: Limit, ident: str, *, now: float | None = None) -> None:
-    """Count one event in the current bucket (atomically, in the shared cache)."""
+def hit(limit: Limit, ident: str, *, now: float | None = None) -> str:
+    """Count one event in the current bucket (atomically, in the shared cache); its key."""
     now = time.time() if now is None else now
     _, key = _bucket_keys(limit, ident, now)[-1]
     cache = _cache()
@@ -155,6 +154,13 @@ def hit(limit: Limit, ident: str, *, now: float | None = None) -> None:
         cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=timeout)
+    return key
+
+
+def unhit(key: str) -> None:
+    """Take back one event counted by `hit` (gone already when its bucket expired)."""
+    with contextlib.suppress(ValueError):
+        _cache().decr(key)
 
 
 def _wait_words(seconds: int) -> str:
@@ -185,34 +191,42 @@ class VerificationLimiter:
         """Raise RateLimited (429) while either limit is reached."""
         wait = self.locked_for()
         if wait:
-            raise RateLimited(
-                f"too many failed attempts; try again in {_wait_words(wait)}", retry_after=wait
-            )
+            raise self._refusal(wait)
+
+    @staticmethod
+    def _refusal(wait: int) -> RateLimited:
+        return RateLimited(
+            f"too many failed attempts; try again in {_wait_words(wait)}", retry_after=wait
+        )
 
     def record_failure(self) -> None:
         for limit, ident in self._scopes():
             hit(limit, ident, now=self.now)
 
-    def guard(self, verify: Verify) -> Verify:
-        """`verify`, refusing first while locked out and counting each failure."""
+    def verified(self, verify: Callable[[], bool]) -> bool:
+        """Run one identity check under the limits; True when it proved the identity.
 
-        def guarded_verify(booking: BookingRequest) -> bool:
-            self.check()
-            verified = verify(booking)
-            if not verified:
-                self.record_failure()
-            return verified
-
-        return guarded_verify
-
-
-def guarded(verify: Verify, *, reference: str, ip: str | None) -> Verify:
-    """The verification that the page and the API hand to `cancel_booking_as_client`.
-
-    It runs inside the service, under the booking's row lock, so concurrent
-    attempts on one reference are counted one after another and never overshoot.
-    """
-    return VerificationLimiter(reference=reference, ip=ip).guard(verify)
+        Refused with RateLimited while this reference or IP is locked out, before
+        `verify` runs. The attempt is counted *before* verifying and taken back
+        when it succeeds (or is refused): concurrent attempts each see the others'
+        counts, so however many run at once, no more than the limit get verified.
+        """
+        keys = [hit(limit, ident, now=self.now) for limit, ident in self._scopes()]
+        over = any(
+            count(limit, ident, now=self.now) > limit.max_count for limit, ident in self._scopes()
+        )
+        if over:
+            for key in keys:
+                unhit(key)
+            raise self._refusal(max(1, self.locked_for()))
+        proved = False
+        try:
+            proved = verify()
+        finally:
+            if proved:
+                for key in keys:
+                    unhit(key)
+        return proved
 
 
 def allow_link_request(*, reference: str, ip: str | None, now: float | None = None) -> bool:

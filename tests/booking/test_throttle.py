@@ -1,5 +1,9 @@
 """booking.services.throttle: sliding-window limits kept in Django's cache."""
 
+import contextlib
+import threading
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -125,20 +129,58 @@ def test_without_an_ip_only_the_reference_is_counted():
     assert throttle.count(throttle.failures_per_ip(), "None", now=T0) == 0
 
 
-def test_guard_counts_failures_not_successes():
-    guard = limiter().guard(lambda booking: booking == "mine")
-    assert guard("mine") is True
-    assert guard("not mine") is False
+def test_verified_counts_failures_not_successes():
+    assert limiter().verified(lambda: True) is True
+    assert limiter().verified(lambda: False) is False
+    assert throttle.count(throttle.failures_per_reference(), "ABCDEFGH", now=T0) == 1
+    assert throttle.count(throttle.failures_per_ip(), "203.0.113.9", now=T0) == 1
+
+
+def test_verified_refuses_before_verifying_when_locked():
+    fail(10)
+    checked = []
+    with pytest.raises(RateLimited):
+        limiter().verified(lambda: checked.append("verified") or True)
+    assert checked == []
+
+
+def test_a_refused_attempt_does_not_extend_the_lock():
+    fail(10)
+    for _ in range(5):
+        with pytest.raises(RateLimited):
+            limiter().verified(lambda: True)
+    assert throttle.count(throttle.failures_per_reference(), "ABCDEFGH", now=T0) == 10
+
+
+def test_a_verification_that_raises_counts_as_a_failure():
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        limiter().verified(broken)
     assert throttle.count(throttle.failures_per_reference(), "ABCDEFGH", now=T0) == 1
 
 
-def test_guard_refuses_before_verifying_when_locked():
-    fail(10)
-    checked = []
-    guard = limiter().guard(lambda booking: checked.append(booking) or True)
-    with pytest.raises(RateLimited):
-        guard("mine")
-    assert checked == []
+def test_concurrent_attempts_never_verify_more_than_the_limit():
+    verified_calls = []
+    start = threading.Barrier(30)
+
+    def attempt(n):
+        start.wait()
+        with contextlib.suppress(RateLimited):
+            limiter(ip=f"198.51.100.{n}").verified(
+                lambda: verified_calls.append(n) or time.sleep(0.01) or False
+            )
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= len(verified_calls) <= 10
+    # Every verified failure stays counted; every refused attempt was taken back.
+    counted = throttle.count(throttle.failures_per_reference(), "ABCDEFGH", now=T0)
+    assert counted == len(verified_calls)
 
 
 def test_link_requests_are_limited_per_booking():
