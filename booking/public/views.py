@@ -125,6 +125,7 @@ def _render_page(
     link_form: forms.Form | None = None,
     token: str = "",
     notice: Notice | None = None,
+    locked: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     summary = Summary.of(booking)
@@ -156,7 +157,7 @@ def _render_page(
             "link_form": link_form or LinkRequestForm(),
             "token_notice": TOKEN_NOTICES.get(token_check) if token_check else None,
             "notice": notice,
-            "locked": bool(locked_for),
+            "locked": locked or bool(locked_for),
         },
         status=status,
     )
@@ -212,6 +213,7 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
             current,
             form=form,
             notice=notice_for(error, Summary.of(current)),
+            locked=isinstance(error, exc.RateLimited),
             status=error.status_code,
         )
     summary = Summary.of(cancelled)

@@ -264,6 +264,8 @@ def test_too_many_attempts_lock_the_page(client, london_booking):
         response
     )
     assert stored(london_booking).status == BookingStatus.APPROVED
+    assert 'name="client_email"' not in response.content.decode()
+    assert 'name="link-client_email"' in response.content.decode()
     # The GET shows the pause too, without a form that could only fail.
     page = client.get(url(london_booking))
     assert "Too many attempts" in text(page)
