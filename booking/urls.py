@@ -1,5 +1,12 @@
 """The public pages (namespace "booking")."""
 
+from django.urls import path
+
+from booking.public import views
+
 app_name = "booking"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cancel/<str:reference>/", views.cancel_page, name="cancel"),
+    path("cancel/<str:reference>/link/", views.request_link, name="cancel-link"),
+]

@@ -196,3 +196,16 @@ LOGGING = {
 # CSRF refusals answer JSON under /api/ (SPEC §8), Django's page elsewhere.
 CSRF_FAILURE_VIEW = "booking.api.responses.csrf_failure"
 CANCEL_LINK_MAX_AGE = env_int("CANCEL_LINK_MAX_AGE", 7 * 24 * 3600)
+
+# --- Public client cancellation: rate limits (booking/services/throttle.py) --
+# Failed identity checks (contact details or signed link) per booking reference
+# and per client IP within the window; at the limit, attempts are refused (429).
+RATE_LIMIT_FAILURES_PER_REFERENCE = env_int("RATE_LIMIT_FAILURES_PER_REFERENCE", 10)
+RATE_LIMIT_FAILURES_PER_IP = env_int("RATE_LIMIT_FAILURES_PER_IP", 30)
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 15 * 60)
+# "Email me a cancellation link" requests per booking and per IP within their window.
+CANCEL_LINK_REQUESTS_PER_BOOKING = env_int("CANCEL_LINK_REQUESTS_PER_BOOKING", 3)
+CANCEL_LINK_REQUESTS_PER_IP = env_int("CANCEL_LINK_REQUESTS_PER_IP", 20)
+CANCEL_LINK_REQUEST_WINDOW_SECONDS = env_int("CANCEL_LINK_REQUEST_WINDOW_SECONDS", 60 * 60)
+# The cache alias that holds the counters (shared by every process: Redis in production).
+RATE_LIMIT_CACHE = env_str("RATE_LIMIT_CACHE", "default")

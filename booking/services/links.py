@@ -5,25 +5,35 @@ made with Django's signing (salted, timestamped), expires after
 CANCEL_LINK_MAX_AGE seconds, and is bound to the booking's reference and its
 current state, so it dies once the booking is cancelled (or otherwise closed).
 It never cancels by itself: the page still needs the client's POST.
+
+"Current state" is whether the booking is still open (active and not deleted)
+and when it was cancelled, not its exact status: a link sent while a booking was
+pending keeps working after staff approve it, and dies when it is cancelled.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from booking.models import BookingRequest
+from booking.services import rules, throttle
+from booking.services.identity import identity_matches
 
 SALT = "booking.cancel-link"
 DEFAULT_MAX_AGE = 7 * 24 * 3600
+MAX_TOKEN_LENGTH = 512
 
 
 def _state(booking: BookingRequest) -> str:
     open_ = booking.is_active and not booking.is_deleted
-    raw = f"{booking.reference}:{open_}:{booking.cancelled_at}:{booking.status}"
+    raw = f"{booking.reference}:{open_}:{booking.cancelled_at}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -35,19 +45,33 @@ def make_cancel_token(booking: BookingRequest) -> str:
     return signing.dumps({"r": booking.reference, "s": _state(booking)}, salt=SALT, compress=True)
 
 
-def token_matches(token: str, booking: BookingRequest) -> bool:
-    """True when the token is genuine, unexpired, for this booking and its current state."""
-    if not isinstance(token, str) or not token or len(token) > 512:
-        return False
+class TokenCheck(enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"  # genuine, but older than CANCEL_LINK_MAX_AGE
+    USED = "used"  # genuine and for this booking, whose state has changed since
+    INVALID = "invalid"  # forged, tampered with, malformed, or another booking's
+
+
+def check_token(token: object, booking: BookingRequest) -> TokenCheck:
+    """What a token proves about this booking (the page words each case differently)."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return TokenCheck.INVALID
     try:
         data = signing.loads(token, salt=SALT, max_age=_max_age())
-    except signing.BadSignature:  # includes SignatureExpired
-        return False
-    return (
-        isinstance(data, dict)
-        and data.get("r") == booking.reference
-        and data.get("s") == _state(booking)
-    )
+    except signing.SignatureExpired:
+        return TokenCheck.EXPIRED
+    except signing.BadSignature:
+        return TokenCheck.INVALID
+    if not isinstance(data, dict) or data.get("r") != booking.reference:
+        return TokenCheck.INVALID
+    if data.get("s") != _state(booking):
+        return TokenCheck.USED
+    return TokenCheck.VALID
+
+
+def token_matches(token: object, booking: BookingRequest) -> bool:
+    """True when the token is genuine, unexpired, for this booking and its current state."""
+    return check_token(token, booking) is TokenCheck.VALID
 
 
 def cancel_url(booking: BookingRequest, *, with_token: bool = True) -> str:
@@ -57,3 +81,32 @@ def cancel_url(booking: BookingRequest, *, with_token: bool = True) -> str:
     if with_token:
         url += f"?token={make_cancel_token(booking)}"
     return url
+
+
+def request_cancel_link(
+    *, reference: str, email: str = "", phone: str = "", ip: str | None = None
+) -> None:
+    """Email a signed cancel link to the booking's own address, when the details match.
+
+    The caller answers the same whatever happens here, so that nobody learns
+    whether the details matched. Nothing is sent when the booking is unknown,
+    deleted or no longer cancellable online, nor past the per-booking and per-IP
+    limits (every request counts, so the client's mailbox cannot be flooded).
+    """
+    # Imported here: the notifications build their links with this module.
+    from booking.services import notifications
+
+    if not throttle.allow_link_request(reference=reference, ip=ip):
+        return
+    booking = BookingRequest.objects.with_related().filter(reference=reference).first()
+    if booking is None or rules.check_client_cancel(booking, now=timezone.now()) is not None:
+        return
+    if not identity_matches(
+        email=email,
+        phone=phone,
+        stored_email=booking.client_email,
+        stored_phone=booking.client_phone,
+    ):
+        return
+    with transaction.atomic():
+        notifications.cancellation_link_requested(booking)

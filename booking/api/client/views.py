@@ -1,0 +1,119 @@
+"""The public client API (SPEC §8): look a booking up, and cancel it as its client.
+
+No login and no session: a client proves the booking is theirs in the request
+body (the booking's email or phone, or a signed link's token), and failed proofs
+are rate-limited exactly as on the page (`cancellation.cancel`). Nothing about
+the client is returned before that proof; unknown and soft-deleted references
+are 404; every error is JSON.
+
+CSRF: the cancel endpoint is `csrf_exempt` on purpose. CSRF protection stops a
+foreign site from riding a visitor's cookies, and this endpoint reads none: it
+ignores the session and the logged-in user, and its only authority is the proof
+in the body, which a forging site does not have. It is meant for programs (apps,
+integrations) that hold no CSRF cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from booking.api.responses import (
+    error_response,
+    json_error,
+    optional_string,
+    read_json_object,
+    reject_unknown_fields,
+)
+from booking.public import cancellation
+from booking.public.cancellation import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof, Summary
+from booking.services import exceptions as exc
+from booking.services.links import MAX_TOKEN_LENGTH
+
+CANCEL_FIELDS = {"client_email": EMAIL_MAX_LENGTH, "client_phone": PHONE_MAX_LENGTH, "reason": None}
+CANCEL_FIELDS["token"] = MAX_TOKEN_LENGTH
+
+
+def _allow(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..., JsonResponse]]:
+    """Like `require_http_methods`, but the 405 is JSON too."""
+
+    def decorator(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method not in methods:
+                response = json_error(405, f"method {request.method} not allowed", code="method")
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonResponse:
+    details = summary.refusal_details(error) if summary else {}
+    response = error_response(error, **details)
+    if isinstance(error, exc.RateLimited):
+        response["Retry-After"] = str(error.details.get("retry_after", 60))
+    return response
+
+
+@never_cache
+@_allow("GET", "HEAD")
+def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
+    """The booking as anyone holding its reference may see it: no client personal data."""
+    try:
+        booking = cancellation.find_booking(reference)
+    except exc.BookingNotFound as error:
+        return _refused(error)
+    return JsonResponse(Summary.of(booking).as_json())
+
+
+def _cancel_input(request: HttpRequest) -> tuple[Proof, str]:
+    data = read_json_object(request)
+    reject_unknown_fields(data, set(CANCEL_FIELDS))
+    values = {name: optional_string(data, name) for name in CANCEL_FIELDS}
+    for name, limit in CANCEL_FIELDS.items():
+        if limit is not None and len(values[name]) > limit:
+            raise exc.InvalidInput(f"{name} is longer than {limit} characters")
+    proof = Proof(email=values["client_email"], phone=values["client_phone"], token=values["token"])
+    if not proof.given:
+        raise exc.InvalidInput("give client_email or client_phone (or a link's token)")
+    if proof.token and (proof.email or proof.phone):
+        raise exc.InvalidInput("give either contact details or a token, not both")
+    return proof, values["reason"]
+
+
+@csrf_exempt  # see the module docstring: no cookie authority, nothing to forge
+@never_cache
+@_allow("POST")
+def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
+    try:
+        proof, reason = _cancel_input(request)
+    except exc.BookingError as error:
+        return _refused(error)
+    now = timezone.now()
+    try:
+        booking = cancellation.cancel(
+            reference=reference, proof=proof, reason=reason, request=request, now=now
+        )
+    except exc.BookingError as error:
+        locked = error.details.get("booking")
+        return _refused(error, Summary.of(locked, now=now) if locked is not None else None)
+    return JsonResponse(
+        {
+            "success": True,
+            "message": "Booking cancelled successfully",
+            "booking_reference": booking.reference,
+            "status": booking.status,
+            "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
+            "cancellation_reason": booking.cancellation_reason,
+        }
+    )

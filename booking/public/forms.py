@@ -1,0 +1,80 @@
+"""The public page's forms: parse and bound the input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from booking.models import REASON_MAX_LENGTH
+from booking.public.cancellation import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof
+from booking.services.links import MAX_TOKEN_LENGTH
+
+
+class PublicForm(forms.Form):
+    """Labels without Django's trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ContactDetailsForm(PublicForm):
+    """The booking's email address or phone number (either will do)."""
+
+    client_email = forms.CharField(
+        label="Email address",
+        max_length=EMAIL_MAX_LENGTH,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    client_phone = forms.CharField(
+        label="Or phone number",
+        max_length=PHONE_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not (data.get("client_email") or data.get("client_phone")):
+            raise forms.ValidationError(
+                "Enter the email address or the phone number you booked with.", code="required"
+            )
+        return data
+
+    def proof(self) -> Proof:
+        return Proof(
+            email=self.cleaned_data["client_email"], phone=self.cleaned_data["client_phone"]
+        )
+
+
+class ReasonField(forms.CharField):
+    def __init__(self) -> None:
+        super().__init__(
+            label="Reason (optional)",
+            max_length=REASON_MAX_LENGTH,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="The business sees this. Up to 1000 characters.",
+        )
+
+
+class CancelForm(ContactDetailsForm):
+    reason = ReasonField()
+
+
+class SignedLinkCancelForm(PublicForm):
+    """With a valid link the client only confirms; the token rides along hidden."""
+
+    token = forms.CharField(max_length=MAX_TOKEN_LENGTH, widget=forms.HiddenInput)
+    reason = ReasonField()
+
+    def proof(self) -> Proof:
+        return Proof(token=self.cleaned_data["token"])
+
+
+class LinkRequestForm(ContactDetailsForm):
+    """ "Email me a cancellation link": the same details, the answer always neutral."""
+
+    prefix = "link"

@@ -1,0 +1,250 @@
+"""The public cancellation page: `/booking/cancel/<reference>/`.
+
+A GET shows the booking (no client personal data) and never changes anything,
+whatever its query string: even a valid signed link only pre-fills the form,
+so mail scanners that follow links cannot cancel. A POST cancels through
+`cancellation.cancel` (the same proof and rate limits as the API) and shows a
+confirmation; every refusal gets its own message and HTTP status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from booking.audit import client_ip
+from booking.models import BookingRequest, BookingStatus
+from booking.public import cancellation
+from booking.public.cancellation import STATUS_WORDS, Summary
+from booking.public.forms import CancelForm, LinkRequestForm, SignedLinkCancelForm
+from booking.services import exceptions as exc
+from booking.services import links, throttle
+from booking.services.links import TokenCheck
+
+LINK_SENT = (
+    "If those details match the booking, we have emailed a cancellation link to the "
+    "address it was made with. Nothing arrived? Check your spam folder, or contact "
+    "the business."
+)
+
+TOKEN_NOTICES = {
+    TokenCheck.EXPIRED: "This cancellation link has expired.",
+    TokenCheck.USED: "This cancellation link has already been used or no longer applies.",
+    TokenCheck.INVALID: "This cancellation link is not valid.",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message at the top of the page; `contact` adds the business's details."""
+
+    title: str
+    text: str
+    contact: bool = False
+    kind: str = "error"
+
+
+def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Never cached, never indexed, and a link's token never leaks in a Referer.
+
+    "same-origin", not "no-referrer": with no referrer at all, browsers send
+    `Origin: null` on the form's POST and Django's CSRF check refuses it.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "same-origin"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _wait_words(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
+    """The page's wording of a refusal (the API sends the service's own message)."""
+    business = summary.business.name
+    if isinstance(error, exc.RateLimited):
+        wait = _wait_words(int(error.details.get("retry_after", 60)))
+        return Notice(
+            "Too many attempts",
+            f"For your security, cancelling this booking online is paused after several "
+            f"attempts with details that did not match. Try again in {wait}, or ask for a "
+            f"cancellation link by email below.",
+        )
+    if isinstance(error, exc.IdentityNotVerified):
+        return Notice(
+            "Those details don't match this booking",
+            "Check the email address or phone number you booked with and try again.",
+        )
+    if isinstance(error, exc.DeadlinePassed):
+        return Notice(
+            "It is too late to cancel online",
+            f"The deadline to cancel online was {summary.deadline_words} "
+            f"({summary.business.timezone} time). Please contact {business} directly.",
+            contact=True,
+        )
+    if isinstance(error, exc.PolicyForbids):
+        return Notice(
+            "Online cancellation is turned off",
+            f"{business} does not take cancellations online. Please contact them directly.",
+            contact=True,
+        )
+    if isinstance(error, exc.InvalidTransition):
+        if summary.booking.status == BookingStatus.CANCELLED:
+            return Notice("Already cancelled", "This booking is already cancelled.", kind="info")
+        return Notice(
+            "Nothing to cancel",
+            f"This booking is {STATUS_WORDS[summary.booking.status].lower()}, so there is "
+            f"nothing to cancel.",
+            kind="info",
+        )
+    return Notice("Please check your input", error.message)
+
+
+def _render_page(
+    request: HttpRequest,
+    booking: BookingRequest,
+    *,
+    form: forms.Form | None = None,
+    link_form: forms.Form | None = None,
+    token: str = "",
+    notice: Notice | None = None,
+    locked: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    summary = Summary.of(booking)
+    token_check = links.check_token(token, booking) if token else None
+    if form is None:
+        form = (
+            SignedLinkCancelForm(initial={"token": token})
+            if token_check is TokenCheck.VALID
+            else CancelForm()
+        )
+    if notice is None and summary.refusal is not None:
+        notice = notice_for(summary.refusal.error(summary.refusal.message), summary)
+        notice = Notice(notice.title, notice.text, notice.contact, kind="info")
+    locked_for = 0
+    if summary.can_cancel and notice is None:
+        ip = client_ip(request)
+        locked_for = throttle.VerificationLimiter(reference=booking.reference, ip=ip).locked_for()
+        if locked_for:
+            notice = notice_for(exc.RateLimited("", retry_after=locked_for), summary)
+    return render(
+        request,
+        "booking/public/cancel.html",
+        {
+            "summary": summary,
+            "booking": booking,
+            "status_words": STATUS_WORDS[booking.status],
+            "form": form,
+            "signed": isinstance(form, SignedLinkCancelForm),
+            "link_form": link_form or LinkRequestForm(),
+            "token_notice": TOKEN_NOTICES.get(token_check) if token_check else None,
+            "notice": notice,
+            "locked": locked or bool(locked_for),
+        },
+        status=status,
+    )
+
+
+def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
+    return render(
+        request, "booking/public/not_found.html", {"reference": reference[:32]}, status=404
+    )
+
+
+@_private
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
+    try:
+        booking = cancellation.find_booking(reference)
+    except exc.BookingNotFound:
+        return _not_found(request, reference)
+    if request.method == "POST":
+        return _cancel(request, booking)
+    if booking.reference != reference:  # typed in lower case, or with spaces
+        query = request.META.get("QUERY_STRING", "")
+        path = reverse("booking:cancel", args=[booking.reference])
+        return redirect(f"{path}?{query}" if query else path)
+    return _render_page(request, booking, token=request.GET.get("token", ""))
+
+
+def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
+    signed = "token" in request.POST
+    form = SignedLinkCancelForm(request.POST) if signed else CancelForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, booking, form=form, status=400)
+    try:
+        cancelled = cancellation.cancel(
+            reference=booking.reference,
+            proof=form.proof(),
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except exc.BookingNotFound:
+        return _not_found(request, booking.reference)
+    except exc.BookingError as error:
+        try:  # show the booking as it is now
+            current = cancellation.find_booking(booking.reference)
+        except exc.BookingNotFound:
+            return _not_found(request, booking.reference)
+        if signed and isinstance(error, exc.IdentityNotVerified):
+            # The link did not prove it: back to the typed details, saying why.
+            token = form.cleaned_data["token"]
+            return _render_page(request, current, token=token, status=error.status_code)
+        return _render_page(
+            request,
+            current,
+            form=form,
+            notice=notice_for(error, Summary.of(current)),
+            locked=isinstance(error, exc.RateLimited),
+            status=error.status_code,
+        )
+    summary = Summary.of(cancelled)
+    return render(
+        request,
+        "booking/public/cancelled.html",
+        {
+            "summary": summary,
+            "booking": cancelled,
+            "cancelled_at": summary.local(cancelled.cancelled_at),
+            "cancelled_words": summary.long_words(cancelled.cancelled_at),
+        },
+    )
+
+
+@_private
+@require_POST
+def request_link(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "Email me a cancellation link": the same neutral answer whatever happened."""
+    try:
+        booking = cancellation.find_booking(reference)
+    except exc.BookingNotFound:
+        return _not_found(request, reference)
+    form = LinkRequestForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, booking, link_form=form, status=400)
+    links.request_cancel_link(
+        reference=booking.reference,
+        email=form.cleaned_data["client_email"],
+        phone=form.cleaned_data["client_phone"],
+        ip=client_ip(request),
+    )
+    messages.info(request, LINK_SENT)
+    return redirect(reverse("booking:cancel", args=[booking.reference]) + "#link-request")
