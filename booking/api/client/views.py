@@ -65,6 +65,7 @@ def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonRes
     return response
 
 
+@csrf_exempt  # read-only: an unsafe method gets its JSON 405, not a CSRF page
 @never_cache
 @_allow("GET", "HEAD")
 def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
