@@ -297,3 +297,6 @@ class BookingRequest(models.Model):
     def cancellation_deadline(self) -> datetime:
         hours = self.session.business.booking_settings.cancellation_deadline_hours
         return self.session.starts_at - timedelta(hours=hours)
+
+# Background export jobs (booking/exports/models.py) belong to the app.
+from booking.exports.models import ExportJob  # noqa: E402, F401

@@ -186,3 +186,6 @@ LOGGING = {
 # CSRF refusals answer JSON under /api/ (SPEC §8), Django's page elsewhere.
 CSRF_FAILURE_VIEW = "booking.api.responses.csrf_failure"
 CANCEL_LINK_MAX_AGE = env_int("CANCEL_LINK_MAX_AGE", 7 * 24 * 3600)
+
+# Exports larger than this many rows run as a background job (booking/exports/).
+EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
