@@ -27,6 +27,11 @@ class TableResource(resources.Resource):
 
     table: Table
 
+    @classmethod
+    def get_display_name(cls) -> str:
+        """The name in the admin's export form's resource choice."""
+        return cls.table.title
+
     def iter_queryset(self, queryset: QuerySet) -> Any:
         return self.table.values(self.rows_of(queryset))
 
