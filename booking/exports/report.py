@@ -25,7 +25,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import TruncWeek
 
 from booking.exports.escaping import escape_cell
@@ -35,11 +44,12 @@ TOP_REASONS = 3
 
 CANCELLED = Q(status=BookingStatus.CANCELLED)
 
-_deadline = ExpressionWrapper(
-    F("session__business__booking_settings__cancellation_deadline_hours")
-    * Value(timedelta(hours=1)),
-    output_field=DurationField(),
+# hours * 1 hour, as a duration both SQLite and PostgreSQL subtract from a datetime.
+_hours = ExpressionWrapper(
+    F("session__business__booking_settings__cancellation_deadline_hours"),
+    output_field=IntegerField(),
 )
+_deadline = ExpressionWrapper(_hours * Value(timedelta(hours=1)), output_field=DurationField())
 LATE = CANCELLED & Q(cancelled_at__gt=F("session__starts_at") - _deadline)
 
 
