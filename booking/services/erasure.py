@@ -40,6 +40,7 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history
 from booking.services.identity import (
+    MAX_COUNTRY_CODE_DIGITS,
     MIN_PHONE_DIGITS,
     normalize_email,
     normalize_phone,
@@ -55,6 +56,18 @@ MIN_NAME_LENGTH = 3  # shorter names would redact ordinary words
 REASON_FIELDS = ("cancellation_reason", "deletion_reason")
 HISTORY_REASON_FIELDS = (*REASON_FIELDS, "history_change_reason")
 _SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and PostgreSQL
+
+
+def _redaction_digits(phone: str) -> str:
+    """The digits a text mentioning this number surely contains.
+
+    An international number may be written without its country code (of up to
+    three digits) and with a trunk "0" instead, so only its tail is certain.
+    """
+    digits, international = normalize_phone(phone)
+    if international:
+        return digits[-max(MIN_PHONE_DIGITS, len(digits) - MAX_COUNTRY_CODE_DIGITS) :]
+    return digits
 
 
 @dataclass
@@ -77,8 +90,8 @@ class Erasure:
         literals = [re.escape(email) for email in self.emails if email]
         literals += [re.escape(name) for name in self.names if len(name.strip()) >= MIN_NAME_LENGTH]
         self._patterns = [re.compile("|".join(literals), re.IGNORECASE)] if literals else []
-        for phone in self.phones:
-            digits, _ = normalize_phone(phone)
+        # Longest numbers first, so that one number's tail does not split another's match.
+        for digits in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
             if len(digits) >= MIN_PHONE_DIGITS:
                 self._patterns.append(re.compile(_SEPARATORS.join(digits)))
 
