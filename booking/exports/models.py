@@ -35,6 +35,9 @@ class ExportJob(models.Model):
     selection = models.JSONField(
         default=list, help_text="Primary keys of the selected bookings (or sessions)."
     )
+    columns = models.JSONField(
+        default=list, blank=True, help_text="Names of the exported columns; empty means all."
+    )
     description = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     row_count = models.PositiveIntegerField(default=0)

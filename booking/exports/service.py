@@ -54,12 +54,12 @@ def export_queryset_for(
     `include_deleted`; `business` is a business slug.
     """
     queryset = source_queryset(table, request.user)
-    if table is BOOKINGS:
+    if table.name == BOOKINGS.name:
         if not include_deleted:
             queryset = queryset.live()
         if business:
             queryset = queryset.filter(session__business__slug=business)
-    elif table is AUDIT:
+    elif table.name == AUDIT.name:
         if business:
             queryset = queryset.filter(session__business__slug=business)
     elif business:
@@ -74,7 +74,7 @@ def filename_for(table: Table, fmt: Format) -> str:
 def _rows_source(table: Table, queryset: QuerySet) -> QuerySet:
     from booking.models import BookingRequest
 
-    if table is AUDIT and queryset.model is BookingRequest:
+    if table.name == AUDIT.name and queryset.model is BookingRequest:
         return audit_of(queryset)
     return queryset
 
@@ -107,7 +107,13 @@ def stream_response(table: Table, queryset: QuerySet, fmt: Format) -> HttpRespon
 
 
 def start_job(
-    *, owner: Any, table: Table, fmt: Format, queryset: QuerySet, description: str = ""
+    *,
+    owner: Any,
+    table: Table,
+    fmt: Format,
+    queryset: QuerySet,
+    columns: list[str] | None = None,
+    description: str = "",
 ) -> ExportJob:
     """Record the selection and queue the export on the `exports` queue (after commit)."""
     from booking.exports.tasks import run_export_job
@@ -119,6 +125,7 @@ def start_job(
             table=table.name,
             format=fmt.name,
             selection=ids,
+            columns=list(columns or []),
             description=description[:200],
         )
         # The database backend stores the task in this transaction: it runs
@@ -133,30 +140,39 @@ def export_response(
     *,
     table: Table = BOOKINGS,
     fmt: Format | str = "csv",
+    columns: list[str] | None = None,
     description: str = "",
 ) -> HttpResponseBase | ExportJob:
     """Stream the export of `queryset`, or start a job when it is too large for a request.
 
+    `columns` picks some of the table's columns by name (all when None).
     Returns the response, or the `ExportJob` the caller reports (and redirects
     to the jobs page, `booking_exports:jobs`).
     """
     fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    rows = _rows_source(table, queryset).count() if table is AUDIT else queryset.count()
+    rows = _rows_source(table, queryset).count() if table.name == AUDIT.name else queryset.count()
     if rows <= stream_max_rows():
-        return stream_response(table, queryset, fmt)
+        return stream_response(table.only(columns), queryset, fmt)
     return start_job(
-        owner=request.user, table=table, fmt=fmt, queryset=queryset, description=description
+        owner=request.user,
+        table=table,
+        fmt=fmt,
+        queryset=queryset,
+        columns=columns,
+        description=description,
     )
 
 
 def job_rows(job: ExportJob, table: Table, fmt: Format) -> Iterator[list[Any]]:
     """The job's rows, its selection read in chunks of ids within the owner's scope now."""
-    scoped = source_queryset(BOOKINGS if table is AUDIT else table, job.owner)
-    order = ("id", "history_date", "history_id") if table is AUDIT else ("pk",)
+    scoped = source_queryset(
+        BOOKINGS if table.name == AUDIT.name else TABLES[table.name], job.owner
+    )
+    order = ("id", "history_date", "history_id") if table.name == AUDIT.name else ("pk",)
 
     def chunk_rows(ids: tuple[int, ...]) -> Iterator[list[Any]]:
         selected = scoped.filter(pk__in=ids)
-        source = audit_of(selected) if table is AUDIT else selected
+        source = audit_of(selected) if table.name == AUDIT.name else selected
         return table.rows(source, native=fmt.native, order_by=order)
 
     return chain.from_iterable(chunk_rows(ids) for ids in batched(job.selection, JOB_CHUNK))
@@ -166,7 +182,7 @@ def run_job(job: ExportJob) -> ExportJob:
     """Write the job's file (called by the task worker)."""
     from django.core.files import File
 
-    table, fmt = TABLES[job.table], FORMATS[job.format]
+    table, fmt = TABLES[job.table].only(job.columns), FORMATS[job.format]
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
     counted = _Counter(job_rows(job, table, fmt))
     with tempfile.TemporaryFile() as target:

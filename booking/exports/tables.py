@@ -20,7 +20,7 @@ and empty values stay what they are.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -96,6 +96,12 @@ class Table:
     title: str
     columns: tuple[Column, ...]
     prepare: Callable[[QuerySet], QuerySet] = lambda queryset: queryset
+
+    def only(self, names: list[str] | None) -> Table:
+        """The table with just the named columns (in the table's order); all when None."""
+        if not names:
+            return self
+        return replace(self, columns=tuple(c for c in self.columns if c.name in set(names)))
 
     @property
     def headers(self) -> list[str]:
@@ -231,9 +237,9 @@ def audit_of(bookings: QuerySet[BookingRequest]) -> QuerySet:
 
 def source_queryset(table: Table, user: Any) -> QuerySet:
     """Everything `user` may export from `table`: the tenant scope, nothing else."""
-    if table is BOOKINGS:
+    if table.name == BOOKINGS.name:
         return BookingRequest.all_objects.for_user(user)
-    if table is SESSIONS:
+    if table.name == SESSIONS.name:
         return Session.objects.for_user(user)
     return audit_for_user(user)
 
