@@ -301,3 +301,5 @@ class BookingRequest(models.Model):
 
 # The email outbox lives in its own package but belongs to this app.
 from booking.emails.models import OutboxEmail  # noqa: E402, F401
+# Background export jobs (booking/exports/models.py) belong to the app.
+from booking.exports.models import ExportJob  # noqa: E402, F401

@@ -209,3 +209,5 @@ CANCEL_LINK_REQUESTS_PER_IP = env_int("CANCEL_LINK_REQUESTS_PER_IP", 20)
 CANCEL_LINK_REQUEST_WINDOW_SECONDS = env_int("CANCEL_LINK_REQUEST_WINDOW_SECONDS", 60 * 60)
 # The cache alias that holds the counters (shared by every process: Redis in production).
 RATE_LIMIT_CACHE = env_str("RATE_LIMIT_CACHE", "default")
+# Exports larger than this many rows run as a background job (booking/exports/).
+EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)

@@ -18,6 +18,10 @@ from booking.services.exceptions import BookingError
 SUBCOMMANDS = {
     "create-sessions": "create_sessions",
     "create-bookings": "create_bookings",
+    "show": "show",
+    "clean": "clean",
+    "purge-deleted": "purge_deleted",
+    "erase": "erase",
 }
 
 

@@ -1,0 +1,69 @@
+"""Forms of the export pages: what to export, and the report's filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from booking.exports.tables import TABLES
+from booking.exports.writers import FORMATS
+from booking.models import Business
+
+MAX_REPORT_DAYS = 3 * 366
+
+FORMAT_CHOICES = [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")]
+assert {name for name, _ in FORMAT_CHOICES} == set(FORMATS)
+
+
+def business_choices(user: Any) -> list[tuple[str, str]]:
+    visible = Business.objects.for_user(user).order_by("name").values_list("slug", "name")
+    return [("", "All my businesses"), *visible]
+
+
+class NewExportForm(forms.Form):
+    table = forms.ChoiceField(
+        label="What", choices=[(name, table.title) for name, table in TABLES.items()]
+    )
+    format = forms.ChoiceField(choices=FORMAT_CHOICES)
+    business = forms.ChoiceField(required=False)
+    include_deleted = forms.BooleanField(
+        required=False, label="Include soft-deleted bookings", initial=False
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["business"].choices = business_choices(user)
+
+
+class ReportFilterForm(forms.Form):
+    business = forms.ChoiceField(required=False)
+    start = forms.DateField(
+        required=False, label="Sessions from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["business"].choices = business_choices(user)
+
+    @staticmethod
+    def default_range() -> dict[str, Any]:
+        """The last twelve weeks and the next four, whole ISO weeks."""
+        today = timezone.localdate()
+        monday = today - timedelta(days=today.weekday())
+        return {"start": monday - timedelta(weeks=12), "end": monday + timedelta(weeks=5, days=-1)}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The start date must not be after the end date.")
+            if (end - start).days > MAX_REPORT_DAYS:
+                raise forms.ValidationError("Choose a range of at most three years.")
+        return data

@@ -1,0 +1,201 @@
+"""The cancellation report: per business and ISO week, how many bookings were cancelled, and how.
+
+Definitions (the README repeats them):
+
+- a booking counts in the week its **session starts**, in the business's own
+  time zone (ISO weeks, Monday to Sunday); the date range filters on that too;
+- **bookings**: the week's bookings in any status, soft-deleted ones excluded;
+- **cancelled by client** / **by staff**: status `cancelled`, split by
+  `cancelled_by_client`;
+- **late cancellation**: cancelled inside the deadline window, that is
+  `cancelled_at > session start - cancellation_deadline_hours` of the business
+  (the policy's hours as they are now);
+- **cancellation rate**: cancellations / bookings of the week, in percent;
+- **most common reasons**: the three most frequent non-empty cancellation
+  reasons of the week, with their counts.
+
+Everything is aggregated by the database: one query for the counts and one for
+the reasons per distinct business time zone, whatever the number of bookings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import TruncWeek
+
+from booking.exports.escaping import escape_cell
+from booking.models import BookingRequest, BookingStatus, Business
+
+TOP_REASONS = 3
+
+CANCELLED = Q(status=BookingStatus.CANCELLED)
+
+# hours * 1 hour, as a duration both SQLite and PostgreSQL subtract from a datetime.
+_hours = ExpressionWrapper(
+    F("session__business__booking_settings__cancellation_deadline_hours"),
+    output_field=IntegerField(),
+)
+_deadline = ExpressionWrapper(_hours * Value(timedelta(hours=1)), output_field=DurationField())
+LATE = CANCELLED & Q(cancelled_at__gt=F("session__starts_at") - _deadline)
+
+
+@dataclass
+class WeekRow:
+    business: str
+    business_slug: str
+    week_start: date
+    bookings: int = 0
+    by_client: int = 0
+    by_staff: int = 0
+    late: int = 0
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def cancellations(self) -> int:
+        return self.by_client + self.by_staff
+
+    @property
+    def rate(self) -> float | None:
+        """Cancellations per 100 bookings, one decimal; None for a week without bookings."""
+        if not self.bookings:
+            return None
+        return round(100 * self.cancellations / self.bookings, 1)
+
+    @property
+    def iso_week(self) -> str:
+        year, week, _ = self.week_start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def reasons_text(self) -> str:
+        return "; ".join(f"{reason} ({count})" for reason, count in self.reasons)
+
+
+def _bounds(tz: ZoneInfo, start: date | None, end: date | None) -> Q:
+    """Sessions starting on [start, end] as dates in the business's time zone."""
+    condition = Q()
+    if start:
+        condition &= Q(session__starts_at__gte=datetime.combine(start, time.min, tzinfo=tz))
+    if end:
+        after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+        condition &= Q(session__starts_at__lt=after)
+    return condition
+
+
+def cancellation_report(
+    bookings: QuerySet[BookingRequest], *, start: date | None = None, end: date | None = None
+) -> list[WeekRow]:
+    """The report over `bookings` (already scoped to the user and filtered), by business and week.
+
+    Rows are ordered by business name, then week.
+    """
+    bookings = bookings.filter(is_deleted=False)
+    zones = (
+        Business.objects.filter(pk__in=bookings.order_by().values("session__business"))
+        .order_by()
+        .values_list("timezone", flat=True)
+        .distinct()
+    )
+    rows: dict[tuple[int, date], WeekRow] = {}
+    for zone_name in sorted(set(zones)):
+        tz = ZoneInfo(zone_name)
+        in_zone = bookings.filter(_bounds(tz, start, end), session__business__timezone=zone_name)
+        weekly = in_zone.annotate(week=TruncWeek("session__starts_at", tzinfo=tz)).order_by()
+        counts = weekly.values(
+            "week", "session__business", "session__business__name", "session__business__slug"
+        ).annotate(
+            total=Count("pk"),
+            by_client=Count("pk", filter=CANCELLED & Q(cancelled_by_client=True)),
+            by_staff=Count("pk", filter=CANCELLED & Q(cancelled_by_client=False)),
+            late=Count("pk", filter=LATE),
+        )
+        for item in counts:
+            week = _as_date(item["week"], tz)
+            rows[item["session__business"], week] = WeekRow(
+                business=item["session__business__name"],
+                business_slug=item["session__business__slug"],
+                week_start=week,
+                bookings=item["total"],
+                by_client=item["by_client"],
+                by_staff=item["by_staff"],
+                late=item["late"],
+            )
+        reasons = (
+            weekly.filter(CANCELLED)
+            .exclude(cancellation_reason="")
+            .values("week", "session__business", "cancellation_reason")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "cancellation_reason")
+        )
+        for item in reasons:
+            row = rows.get((item["session__business"], _as_date(item["week"], tz)))
+            if row is not None and len(row.reasons) < TOP_REASONS:
+                row.reasons.append((item["cancellation_reason"], item["count"]))
+    return sorted(rows.values(), key=lambda row: (row.business.casefold(), row.week_start))
+
+
+def _as_date(week: datetime | date, tz: ZoneInfo) -> date:
+    if isinstance(week, datetime):
+        return week.astimezone(tz).date() if week.tzinfo else week.date()
+    return week
+
+
+def by_business(rows: list[WeekRow]) -> dict[str, list[WeekRow]]:
+    grouped: dict[str, list[WeekRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.business].append(row)
+    return dict(grouped)
+
+
+REPORT_HEADERS = [
+    "Business",
+    "ISO week",
+    "Week starts",
+    "Bookings",
+    "Cancelled by client",
+    "Cancelled by staff",
+    "Late cancellations",
+    "Cancellation rate (%)",
+    "Most common reasons",
+]
+REPORT_NAMES = [
+    "business",
+    "iso_week",
+    "week_start",
+    "bookings",
+    "cancelled_by_client",
+    "cancelled_by_staff",
+    "late_cancellations",
+    "cancellation_rate",
+    "most_common_reasons",
+]
+
+
+def report_cells(row: WeekRow, *, native: bool) -> list:
+    """One table row for the exports: numbers stay numbers, text is escaped."""
+    cells = [
+        row.business,
+        row.iso_week,
+        row.week_start if native else row.week_start.isoformat(),
+        row.bookings,
+        row.by_client,
+        row.by_staff,
+        row.late,
+        row.rate,
+        row.reasons_text,
+    ]
+    return [escape_cell(cell) for cell in cells]

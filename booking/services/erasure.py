@@ -1,0 +1,309 @@
+"""Erasure: remove a client's personal data, keep the audit trail's non-personal facts.
+
+`erase_client_data(email=…)` (or `phone=…`) finds every booking of that client
+(live, soft-deleted, and purged ones that survive only in the history) and, in
+one transaction, batch by batch:
+
+- blanks the client's name, email and phone on the live rows and on every
+  historical record of those bookings;
+- removes the email, the phone number and the client's name from free-text
+  reasons wherever they occur (cancellation, deletion and history reasons; the
+  email and phone also in other bookings' reasons);
+- forgets the client's own IP address and user agent (history records written
+  by a request without a logged-in user, i.e. the client's own cancellations);
+- keeps every non-personal fact: statuses, who (which staff user) acted, when,
+  and the reasons' other words;
+- records the erasure itself as one historical record per live booking.
+
+Each table is one step in `ERASURE_STEPS` (a function taking the `Erasure` and
+returning how many rows it changed), so a new table that holds client data
+(the email outbox) is one more function appended there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import reduce
+from itertools import batched
+from operator import or_
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest
+from booking.services import exceptions as exc
+from booking.services import history
+from booking.services.identity import (
+    MAX_COUNTRY_CODE_DIGITS,
+    MIN_PHONE_DIGITS,
+    normalize_email,
+    normalize_phone,
+    phone_matches,
+)
+from booking.services.lifecycle import clean_reason
+
+BATCH_SIZE = 1000
+ERASED_NAME = "[erased]"
+REDACTED = "[erased]"
+DEFAULT_REASON = "Personal data erased on the client's request"
+MIN_NAME_LENGTH = 3  # shorter names would redact ordinary words
+REASON_FIELDS = ("cancellation_reason", "deletion_reason")
+HISTORY_REASON_FIELDS = (*REASON_FIELDS, "history_change_reason")
+_SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and PostgreSQL
+
+
+def _redaction_digits(phone: str) -> str:
+    """The digits a text mentioning this number surely contains.
+
+    An international number may be written without its country code (of up to
+    three digits) and with a trunk "0" instead, so only its tail is certain.
+    """
+    digits, international = normalize_phone(phone)
+    if international:
+        return digits[-max(MIN_PHONE_DIGITS, len(digits) - MAX_COUNTRY_CODE_DIGITS) :]
+    return digits
+
+
+@dataclass
+class Erasure:
+    """One erasure request: whose data, which bookings, and how to redact text."""
+
+    actor: Any
+    reason: str
+    context: RequestContext
+    now: datetime
+    booking_ids: list[int] = field(default_factory=list)  # live and purged bookings
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
+
+    def compile(self) -> None:
+        literals = [re.escape(email) for email in self.emails if email]
+        literals += [re.escape(name) for name in self.names if len(name.strip()) >= MIN_NAME_LENGTH]
+        self._patterns = [re.compile("|".join(literals), re.IGNORECASE)] if literals else []
+        # Longest numbers first, so that one number's tail does not split another's match.
+        for digits in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
+            if len(digits) >= MIN_PHONE_DIGITS:
+                self._patterns.append(re.compile(_SEPARATORS.join(digits)))
+
+    def redact(self, text: str) -> str:
+        for pattern in self._patterns:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    def text_mentions(self, field_name: str) -> Q:
+        """Rows whose `field_name` may mention the email or phone (checked by `redact`)."""
+        conditions = [Q(**{f"{field_name}__icontains": email}) for email in self.emails if email]
+        for phone in self.phones:
+            tail = normalize_phone(phone)[0][-MIN_PHONE_DIGITS:]
+            if len(tail) == MIN_PHONE_DIGITS:
+                conditions.append(Q(**{f"{field_name}__regex": _SEPARATORS.join(tail)}))
+        return reduce(or_, conditions, Q(pk__in=[]))
+
+    def batches(self, ids: Iterable[int]) -> Iterator[tuple[int, ...]]:
+        return batched(sorted(ids), BATCH_SIZE)
+
+
+@dataclass
+class ErasureResult:
+    booking_ids: list[int]
+    changed: dict[str, int]  # step name → rows changed
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "Would erase" if self.dry_run else "Erased"
+        counts = ", ".join(f"{count} {name}" for name, count in self.changed.items())
+        return f"{verb} the personal data of {len(self.booking_ids)} bookings ({counts})."
+
+
+def _redact_rows(erasure: Erasure, rows: Iterable[Any], fields: tuple[str, ...]) -> list[Any]:
+    changed = []
+    for row in rows:
+        before = [getattr(row, name) for name in fields]
+        for name in fields:
+            value = getattr(row, name)
+            if value:
+                setattr(row, name, erasure.redact(value))
+        if [getattr(row, name) for name in fields] != before:
+            changed.append(row)
+    return changed
+
+
+def erase_bookings(erasure: Erasure) -> int:
+    """Live rows: the client's bookings lose name, email and phone; any booking's
+    reasons lose the client's details. Each changed booking gets a history record."""
+    mentioned = BookingRequest.all_objects.filter(
+        reduce(or_, (erasure.text_mentions(name) for name in REASON_FIELDS))
+    ).values_list("pk", flat=True)
+    targets = set(erasure.booking_ids)
+    changed_count = 0
+    for ids in erasure.batches(targets | set(mentioned)):
+        locked = list(
+            BookingRequest.all_objects.filter(pk__in=ids)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        changed = {b.pk: b for b in _redact_rows(erasure, locked, REASON_FIELDS)}
+        for booking in locked:
+            if booking.pk in targets:
+                booking.client_name, booking.client_email, booking.client_phone = (
+                    ERASED_NAME,
+                    "",
+                    "",
+                )
+                changed[booking.pk] = booking
+        rows = list(changed.values())
+        for booking in rows:
+            booking.updated_at = erasure.now
+        BookingRequest.all_objects.bulk_update(
+            rows,
+            ["client_name", "client_email", "client_phone", *REASON_FIELDS, "updated_at"],
+            batch_size=BATCH_SIZE,
+        )
+        history.record_changes(
+            rows,
+            actor=erasure.actor,
+            reason=erasure.reason,
+            context=erasure.context,
+            when=erasure.now,
+        )
+        changed_count += len(rows)
+    return changed_count
+
+
+def erase_booking_history(erasure: Erasure) -> int:
+    """Historical records: the client's details and their own IP and user agent go;
+    who acted, when and the status stay."""
+    records = BookingRequest.history.model.objects
+    changed = 0
+    for ids in erasure.batches(erasure.booking_ids):
+        changed += records.filter(id__in=ids).update(
+            client_name=ERASED_NAME, client_email="", client_phone=""
+        )
+        # A change without a logged-in user that came from a request was the client's own.
+        records.filter(id__in=ids, history_user__isnull=True, ip_address__isnull=False).update(
+            ip_address=None, user_agent=""
+        )
+    mentions = reduce(or_, (erasure.text_mentions(name) for name in HISTORY_REASON_FIELDS))
+    if erasure.names:
+        by_name = reduce(
+            or_,
+            (
+                Q(**{f"{reason}__icontains": name})
+                for reason in HISTORY_REASON_FIELDS
+                for name in erasure.names
+                if len(name.strip()) >= MIN_NAME_LENGTH
+            ),
+            Q(pk__in=[]),
+        )
+        mentions |= Q(id__in=erasure.booking_ids) & by_name
+    candidates = records.filter(mentions).order_by("history_id").iterator(chunk_size=BATCH_SIZE)
+    for batch in batched(candidates, BATCH_SIZE):
+        rows = _redact_rows(erasure, batch, HISTORY_REASON_FIELDS)
+        records.bulk_update(rows, list(HISTORY_REASON_FIELDS), batch_size=BATCH_SIZE)
+        changed += len(rows)
+    return changed
+
+
+ErasureStep = Callable[[Erasure], int]
+
+ERASURE_STEPS: dict[str, ErasureStep] = {
+    "bookings": erase_bookings,
+    "historical records": erase_booking_history,
+}
+"""One step per table holding client data, run in this order in one transaction."""
+
+
+def find_client(erasure: Erasure, *, email: str = "", phone: str = "") -> None:
+    """Fill the erasure's bookings and the client's stored details (every spelling of them)."""
+    bookings = BookingRequest.all_objects
+    records = BookingRequest.history.model.objects
+    if email:
+        email = email.strip()
+        live = bookings.filter(client_email__iexact=email)
+        past = records.filter(client_email__iexact=email)
+        wanted = normalize_email(email)
+
+        def matches(stored: str) -> bool:
+            return normalize_email(stored) == wanted
+
+        column = "client_email"
+    else:
+        tail = normalize_phone(phone)[0][-MIN_PHONE_DIGITS:]
+        pattern = _SEPARATORS.join(tail) + r"\D*$"
+        live = bookings.filter(client_phone__regex=pattern)
+        past = records.filter(client_phone__regex=pattern)
+
+        def matches(stored: str) -> bool:
+            return phone_matches(phone, stored)
+
+        column = "client_phone"
+    found: set[int] = set()
+    for queryset in (live, past):
+        rows = queryset.values_list("id", column, "client_name", "client_email", "client_phone")
+        for pk, stored, name, stored_email, stored_phone in rows.distinct().iterator():
+            if not matches(stored):
+                continue
+            found.add(pk)
+            erasure.names.add(name)
+            erasure.emails.add(stored_email)
+            if stored_phone:
+                erasure.phones.add(stored_phone)
+    erasure.emails.discard("")
+    erasure.names.discard(ERASED_NAME)
+    if email:
+        erasure.emails.add(email)
+    else:
+        erasure.phones.add(phone)
+    erasure.booking_ids = sorted(found)
+
+
+def erase_client_data(
+    *,
+    email: str = "",
+    phone: str = "",
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> ErasureResult:
+    """Erase one client's personal data from every table that holds it (see the module).
+
+    Identify the client by `email` (trimmed, case-insensitive) or `phone`
+    (compared by digits, as identity checks do). `actor` must be a superuser,
+    or None for the system (the `bookings erase` command). One transaction;
+    rows are locked and changed in batches. A dry run does everything and
+    rolls it back, so its counts are exact. Irreversible otherwise.
+    """
+    if actor is not None and not getattr(actor, "is_superuser", False):
+        raise exc.NotPermitted("only a superuser may erase a client's personal data")
+    if not isinstance(email, str) or not isinstance(phone, str):
+        raise exc.InvalidInput("email and phone must be strings")
+    email, phone = email.strip(), phone.strip()
+    if bool(email) == bool(phone):
+        raise exc.InvalidInput("give either an email address or a phone number")
+    if phone and len(normalize_phone(phone)[0]) < MIN_PHONE_DIGITS:
+        raise exc.InvalidInput(f"a phone number needs at least {MIN_PHONE_DIGITS} digits")
+    erasure = Erasure(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=clean_reason(reason) or DEFAULT_REASON,
+        context=context,
+        now=now or timezone.now(),
+    )
+    with transaction.atomic():
+        find_client(erasure, email=email, phone=phone)
+        erasure.compile()
+        changed = {name: step(erasure) for name, step in ERASURE_STEPS.items()}
+        if dry_run:
+            transaction.set_rollback(True)
+    return ErasureResult(booking_ids=erasure.booking_ids, changed=changed, dry_run=dry_run)
