@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REASON_MAX_LENGTH = 1000
+REFERENCE_ATTEMPTS = 5
 
 
 def generate_reference() -> str:
@@ -103,7 +104,7 @@ class Business(models.Model):
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from None
 
     @property
-    def tzinfo(self):  # noqa: ANN201 - zoneinfo.ZoneInfo
+    def tzinfo(self):
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)
@@ -284,6 +285,27 @@ class BookingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.client_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert with a fresh reference while the drawn one is taken (2**40 makes it rare).
+
+        A reference is the system's, never the caller's (it is not editable), so
+        a collision on insert draws another one, up to REFERENCE_ATTEMPTS times.
+        Each attempt runs in a savepoint so that a collision does not break the
+        caller's transaction.
+        """
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+            try:
+                with transaction.atomic(using=kwargs.get("using")):
+                    return super().save(*args, **kwargs)
+            except IntegrityError:
+                bookings = BookingRequest.all_objects.using(kwargs.get("using"))
+                taken = bookings.filter(reference=self.reference).exists()
+                if not taken or attempt == REFERENCE_ATTEMPTS:
+                    raise
+                self.reference = generate_reference()
 
     @property
     def business(self) -> Business:

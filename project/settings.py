@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_int, env_list, env_str
+from project.env import env_bool, env_int, env_list, env_prefixed, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -151,7 +151,19 @@ MEDIA_URL = "media/"
 # --- Email ---------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Booking Backoffice <bookings@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# EMAIL_PROVIDER: "console" (development: emails are printed) or the name of an
+# Anymail provider module ("postmark", "mailgun", "sendgrid", "amazon_ses", "brevo",
+# ...); its credentials come from ANYMAIL_* variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN
+# becomes ANYMAIL["POSTMARK_SERVER_TOKEN"]. `check --deploy` refuses the console.
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "console").strip().lower()
+if EMAIL_PROVIDER == "console":
+    _MAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+elif EMAIL_PROVIDER.isidentifier():
+    _MAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+else:
+    raise ImproperlyConfigured(f"EMAIL_PROVIDER {EMAIL_PROVIDER!r} is not a provider name.")
+MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
+ANYMAIL = env_prefixed("ANYMAIL_")
 
 # --- Audit trail (django-simple-history) ----------------------------------
 # Reasons are up to 1000 characters and must be kept whole in the history.

@@ -53,10 +53,8 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
     if booking.status == target:
         return Refusal(_ALREADY[BookingStatus(target)], exc.InvalidTransition)
     if target not in TRANSITIONS[booking.status]:
-        return Refusal(
-            f"cannot go from {booking.get_status_display().lower()} to {BookingStatus(target).label.lower()}",
-            exc.InvalidTransition,
-        )
+        current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
+        return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)
     return None
 
 
