@@ -8,7 +8,7 @@ The models only describe the data, its invariants and the read vocabulary
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
@@ -317,5 +317,7 @@ class BookingRequest(models.Model):
 
     @property
     def cancellation_deadline(self) -> datetime:
-        hours = self.session.business.booking_settings.cancellation_deadline_hours
-        return self.session.starts_at - timedelta(hours=hours)
+        """The last moment a client may cancel (`booking.services.rules.cancellation_deadline`)."""
+        from booking.services.rules import cancellation_deadline
+
+        return cancellation_deadline(self)
