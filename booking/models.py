@@ -67,6 +67,9 @@ class TenantQuerySet(models.QuerySet):
 class BusinessQuerySet(TenantQuerySet):
     business_path = "pk"
 
+    def get_by_natural_key(self, slug: str) -> Business:
+        return self.get(slug=slug)
+
 
 class Business(models.Model):
     name = models.CharField(max_length=200)
@@ -93,6 +96,10 @@ class Business(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def natural_key(self) -> tuple[str]:
+        """Fixtures name a business by its slug, so loading one never overwrites another's row."""
+        return (self.slug,)
+
     def clean(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -111,7 +118,8 @@ class Business(models.Model):
 
 
 class BookingSettingsQuerySet(TenantQuerySet):
-    pass
+    def get_by_natural_key(self, slug: str) -> BookingSettings:
+        return self.get(business__slug=slug)
 
 
 class BookingSettings(models.Model):
@@ -140,6 +148,11 @@ class BookingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Booking settings of {self.business}"
+
+    def natural_key(self) -> tuple[str]:
+        return self.business.natural_key()
+
+    natural_key.dependencies = ["booking.business"]  # type: ignore[attr-defined]
 
 
 class SessionQuerySet(TenantQuerySet):

@@ -155,7 +155,7 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Anymail provider module ("postmark", "mailgun", "sendgrid", "amazon_ses", "brevo",
 # ...); its credentials come from ANYMAIL_* variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN
 # becomes ANYMAIL["POSTMARK_SERVER_TOKEN"]. `check --deploy` refuses the console.
-EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "console").strip().lower()
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "").strip().lower() or "console"
 if EMAIL_PROVIDER == "console":
     _MAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 elif EMAIL_PROVIDER.isidentifier():
