@@ -15,6 +15,7 @@ from project.env import env_bool, env_int, env_list, env_prefixed
 CONTROLLED = {
     "DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TIME_ZONE", "SITE_URL",
     "EMAIL_PROVIDER", "SECURE_HSTS_PRELOAD", "SECURE_SSL_REDIRECT", "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process
 }  # fmt: skip
 PRODUCTION = {
     "DEBUG": "0",
