@@ -29,7 +29,7 @@ from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
-from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus, Session
+from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus, Business, Session
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
 from booking.services.results import BulkResult, Skip
@@ -96,14 +96,21 @@ def _lock(ids: tuple[int, ...], actor: Any) -> list[BookingRequest]:
     rows = BookingRequest.all_objects.filter(pk__in=ids)
     if actor is not None:
         rows = rows.for_user(actor)
-    # Sessions, with the business and policy the rules read, come in a second query:
-    # one object per session rather than one per booking, and unlocked (nothing
-    # here changes them). Joining them into the locking query cost twice as much.
-    sessions = Session.objects.select_related("business__booking_settings")
+    # The rules read each booking's session, business and policy. They come in two
+    # more queries, one object per session and per business rather than one per
+    # booking (joining them into the locking query cost twice as much), and
+    # unlocked: nothing here changes them.
     locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
-    by_id = sessions.in_bulk({booking.session_id for booking in locked})
+    sessions = Session.objects.in_bulk({booking.session_id for booking in locked})
+    businesses = Business.objects.select_related("booking_settings").in_bulk(
+        {session.business_id for session in sessions.values()}
+    )
+    # Fill the relations' caches directly: the ids are already right, and the
+    # descriptors' checks cost as much as the rest of the loop.
+    for session in sessions.values():
+        Session.business.field.set_cached_value(session, businesses[session.business_id])
     for booking in locked:
-        booking.session = by_id[booking.session_id]
+        BookingRequest.session.field.set_cached_value(booking, sessions[booking.session_id])
     return locked
 
 
