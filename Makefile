@@ -57,3 +57,6 @@ lint: venv
 
 clean-venv:
 	rm -rf $(VENV)
+
+bench: venv
+	$(VPY) bench/bulk.py

@@ -1,0 +1,1 @@
+"""Benchmarks: standalone scripts, not part of the test run (`.venv/bin/python bench/<name>.py`)."""

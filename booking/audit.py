@@ -26,9 +26,7 @@ def client_ip(request: HttpRequest) -> str | None:
     trusted = settings.TRUSTED_PROXY_COUNT
     if trusted <= 0:
         return remote_addr
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < trusted:
         return remote_addr

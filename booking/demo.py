@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from itertools import batched
 
 from django.db import transaction
 from django.utils import timezone
 
 from booking.audit import RequestContext
-from booking.models import Business, BookingRequest, BookingStatus, Session, generate_reference
+from booking.models import BookingRequest, BookingStatus, Business, Session, generate_reference
 
 BATCH_SIZE = 2000
 
@@ -47,6 +48,16 @@ def _at_quarter_hour(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
+def _session_offset_hours(rng: random.Random) -> float:
+    point = rng.random()
+    for share, earliest, latest in SESSION_SPREAD:
+        if point < share:
+            return rng.uniform(earliest, latest)
+        point -= share
+    _, earliest, latest = SESSION_SPREAD[-1]  # the shares' rounding left a sliver
+    return rng.uniform(earliest, latest)
+
+
 def create_sessions(
     business: Business, *, count: int, now: datetime | None = None, seed: int | None = None
 ) -> list[Session]:
@@ -54,12 +65,7 @@ def create_sessions(
     rng = random.Random(seed)
     sessions = []
     for i in range(count):
-        share_point = rng.random()
-        for share, earliest, latest in SESSION_SPREAD:
-            if share_point < share:
-                break
-            share_point -= share
-        starts_at = _at_quarter_hour(now + timedelta(hours=rng.uniform(earliest, latest)))
+        starts_at = _at_quarter_hour(now + timedelta(hours=_session_offset_hours(rng)))
         duration = timedelta(minutes=rng.choice([45, 60, 90]))
         sessions.append(
             Session(
@@ -70,11 +76,12 @@ def create_sessions(
                 capacity=rng.choice([8, 12, 16, 20, 30]),
             )
         )
+    context = RequestContext.command("bookings create-sessions")
     with transaction.atomic():
         created = Session.objects.bulk_create(sessions, batch_size=BATCH_SIZE)
         Session.history.bulk_history_create(
             created, default_change_reason="demo data", batch_size=BATCH_SIZE,
-            custom_historical_attrs=RequestContext.command("bookings create-sessions").as_history_attrs(),
+            custom_historical_attrs=context.as_history_attrs(),
         )  # fmt: skip
     return created
 
@@ -86,18 +93,38 @@ def _client(rng: random.Random, n: int) -> tuple[str, str, str]:
     return f"{first} {last}", email, phone
 
 
+def fresh_references(count: int) -> list[str]:
+    """`count` distinct references that no booking has yet (bulk inserts skip save()'s retry).
+
+    Among 100 000 new references against 100 000 stored ones a collision is
+    about a 1 % event: rare, but a demo or benchmark must not fail on it.
+    """
+    references: set[str] = set()
+    while len(references) < count:
+        drawn = {generate_reference() for _ in range(count - len(references))} - references
+        for chunk in batched(sorted(drawn), 500):
+            drawn -= set(
+                BookingRequest.all_objects.filter(reference__in=chunk).values_list(
+                    "reference", flat=True
+                )
+            )
+        references |= drawn
+    return list(references)
+
+
 def build_bookings(
     sessions: list[Session], *, count: int, now: datetime, rng: random.Random
 ) -> list[BookingRequest]:
     """Unsaved bookings with a realistic mix of statuses."""
     bookings = []
+    references = fresh_references(count)
     for n in range(count):
         session = sessions[n % len(sessions)]
         name, email, phone = _client(rng, n)
         roll = rng.random()
         booking = BookingRequest(
             session=session,
-            reference=generate_reference(),
+            reference=references[n],
             client_name=name,
             client_email=email,
             client_phone=phone if rng.random() < 0.8 else "",

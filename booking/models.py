@@ -8,12 +8,12 @@ The models only describe the data, its invariants and the read vocabulary
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REASON_MAX_LENGTH = 1000
+REFERENCE_ATTEMPTS = 5
 
 
 def generate_reference() -> str:
@@ -66,6 +67,9 @@ class TenantQuerySet(models.QuerySet):
 class BusinessQuerySet(TenantQuerySet):
     business_path = "pk"
 
+    def get_by_natural_key(self, slug: str) -> Business:
+        return self.get(slug=slug)
+
 
 class Business(models.Model):
     name = models.CharField(max_length=200)
@@ -92,6 +96,10 @@ class Business(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def natural_key(self) -> tuple[str]:
+        """Fixtures name a business by its slug, so loading one never overwrites another's row."""
+        return (self.slug,)
+
     def clean(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -103,14 +111,15 @@ class Business(models.Model):
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from None
 
     @property
-    def tzinfo(self):  # noqa: ANN201 - zoneinfo.ZoneInfo
+    def tzinfo(self):
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)
 
 
 class BookingSettingsQuerySet(TenantQuerySet):
-    pass
+    def get_by_natural_key(self, slug: str) -> BookingSettings:
+        return self.get(business__slug=slug)
 
 
 class BookingSettings(models.Model):
@@ -139,6 +148,11 @@ class BookingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Booking settings of {self.business}"
+
+    def natural_key(self) -> tuple[str]:
+        return self.business.natural_key()
+
+    natural_key.dependencies = ["booking.business"]  # type: ignore[attr-defined]
 
 
 class SessionQuerySet(TenantQuerySet):
@@ -285,6 +299,27 @@ class BookingRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} — {self.client_name}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert with a fresh reference while the drawn one is taken (2**40 makes it rare).
+
+        A reference is the system's, never the caller's (it is not editable), so
+        a collision on insert draws another one, up to REFERENCE_ATTEMPTS times.
+        Each attempt runs in a savepoint so that a collision does not break the
+        caller's transaction.
+        """
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+            try:
+                with transaction.atomic(using=kwargs.get("using")):
+                    return super().save(*args, **kwargs)
+            except IntegrityError:
+                bookings = BookingRequest.all_objects.using(kwargs.get("using"))
+                taken = bookings.filter(reference=self.reference).exists()
+                if not taken or attempt == REFERENCE_ATTEMPTS:
+                    raise
+                self.reference = generate_reference()
+
     @property
     def business(self) -> Business:
         return self.session.business
@@ -295,11 +330,14 @@ class BookingRequest(models.Model):
 
     @property
     def cancellation_deadline(self) -> datetime:
-        hours = self.session.business.booking_settings.cancellation_deadline_hours
-        return self.session.starts_at - timedelta(hours=hours)
+        """The last moment a client may cancel (`booking.services.rules.cancellation_deadline`)."""
+        from booking.services.rules import cancellation_deadline
+
+        return cancellation_deadline(self)
 
 
 # The email outbox lives in its own package but belongs to this app.
 from booking.emails.models import OutboxEmail  # noqa: E402, F401
+
 # Background export jobs (booking/exports/models.py) belong to the app.
 from booking.exports.models import ExportJob  # noqa: E402, F401

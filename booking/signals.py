@@ -8,11 +8,13 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from booking.audit import RequestContext
-from booking.models import Business, BookingSettings
+from booking.models import BookingSettings, Business
 
 
 @receiver(post_save, sender=Business)
-def create_booking_settings(sender: type[Business], instance: Business, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def create_booking_settings(
+    sender: type[Business], instance: Business, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     # Fixtures (raw) carry their own settings row.
     if created and not raw:
         BookingSettings.objects.get_or_create(business=instance)

@@ -31,3 +31,14 @@ def staff(business):
 @pytest.fixture
 def superuser(db):
     return make_staff(username="root", superuser=True)
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres` tests need row locks that SQLite does not have."""
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip(
+                "needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…, as .ci/run does"
+            )

@@ -40,10 +40,9 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history
 from booking.services.identity import (
-    MAX_COUNTRY_CODE_DIGITS,
     MIN_PHONE_DIGITS,
     normalize_email,
-    normalize_phone,
+    parse_phone,
     phone_matches,
 )
 from booking.services.lifecycle import clean_reason
@@ -59,15 +58,12 @@ _SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and Pos
 
 
 def _redaction_digits(phone: str) -> str:
-    """The digits a text mentioning this number surely contains.
+    """The digits a text mentioning this number surely contains: its national digits.
 
-    An international number may be written without its country code (of up to
-    three digits) and with a trunk "0" instead, so only its tail is certain.
+    A number may be written with or without its country code, and with a trunk
+    "0" instead, so only the national significant digits are certain.
     """
-    digits, international = normalize_phone(phone)
-    if international:
-        return digits[-max(MIN_PHONE_DIGITS, len(digits) - MAX_COUNTRY_CODE_DIGITS) :]
-    return digits
+    return parse_phone(phone).national
 
 
 @dataclass
@@ -104,7 +100,7 @@ class Erasure:
         """Rows whose `field_name` may mention the email or phone (checked by `redact`)."""
         conditions = [Q(**{f"{field_name}__icontains": email}) for email in self.emails if email]
         for phone in self.phones:
-            tail = normalize_phone(phone)[0][-MIN_PHONE_DIGITS:]
+            tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
             if len(tail) == MIN_PHONE_DIGITS:
                 conditions.append(Q(**{f"{field_name}__regex": _SEPARATORS.join(tail)}))
         return reduce(or_, conditions, Q(pk__in=[]))
@@ -238,7 +234,7 @@ def find_client(erasure: Erasure, *, email: str = "", phone: str = "") -> None:
 
         column = "client_email"
     else:
-        tail = normalize_phone(phone)[0][-MIN_PHONE_DIGITS:]
+        tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
         pattern = _SEPARATORS.join(tail) + r"\D*$"
         live = bookings.filter(client_phone__regex=pattern)
         past = records.filter(client_phone__regex=pattern)
@@ -292,7 +288,7 @@ def erase_client_data(
     email, phone = email.strip(), phone.strip()
     if bool(email) == bool(phone):
         raise exc.InvalidInput("give either an email address or a phone number")
-    if phone and len(normalize_phone(phone)[0]) < MIN_PHONE_DIGITS:
+    if phone and len(parse_phone(phone).national) < MIN_PHONE_DIGITS:
         raise exc.InvalidInput(f"a phone number needs at least {MIN_PHONE_DIGITS} digits")
     erasure = Erasure(
         actor=actor if actor is not None and actor.is_authenticated else None,

@@ -9,7 +9,7 @@ services re-check them under the row lock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from booking.models import ACTIVE_STATUSES, BookingRequest, BookingSettings, BookingStatus
 from booking.services import exceptions as exc
@@ -53,10 +53,8 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
     if booking.status == target:
         return Refusal(_ALREADY[BookingStatus(target)], exc.InvalidTransition)
     if target not in TRANSITIONS[booking.status]:
-        return Refusal(
-            f"cannot go from {booking.get_status_display().lower()} to {BookingStatus(target).label.lower()}",
-            exc.InvalidTransition,
-        )
+        current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
+        return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)
     return None
 
 
@@ -99,7 +97,8 @@ def cancellation_deadline(booking: BookingRequest) -> datetime:
     in the business's time zone, "24 hours before" is still 24 real hours.
     """
     hours = policy_of(booking).cancellation_deadline_hours
-    return booking.session.starts_at - timedelta(hours=hours)
+    # Python subtracts wall-clock time within one zone, so go through UTC first.
+    return booking.session.starts_at.astimezone(UTC) - timedelta(hours=hours)
 
 
 def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | None:

@@ -17,7 +17,15 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="Show what would be created.")
 
 
-def handle(command: BaseCommand, *, business_slug: str, count: int, seed: int | None, dry_run: bool, **_: Any) -> None:
+def handle(
+    command: BaseCommand,
+    *,
+    business_slug: str,
+    count: int,
+    seed: int | None,
+    dry_run: bool,
+    **_: Any,
+) -> None:
     business = business_by_slug(business_slug)
     if dry_run:
         command.stdout.write(f"Would create {count} sessions for {business}.")

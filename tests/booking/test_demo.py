@@ -1,0 +1,150 @@
+"""Demo data: the fixture, `manage.py demo` and `manage.py bookings create-*` (SPEC §10, §11)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from booking.models import BookingRequest, BookingStatus, Business, Session
+from tests.factories import make_business, make_session
+
+DEMO_SLUG = "johnny-bravo-fitness-center"
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_sessions(business):
+    output = run("bookings", "create-sessions", "--business-slug", business.slug, "--count", "7")
+
+    assert "Created 7 sessions" in output
+    assert business.sessions.count() == 7
+    record = Session.history.filter(business_id=business.pk).first()
+    assert (record.history_type, record.user_agent) == ("+", "manage.py bookings create-sessions")
+
+
+def test_create_sessions_spreads_them_around_now(business):
+    run("bookings", "create-sessions", "--business-slug", business.slug, "--count", "60")
+    now = timezone.now()
+    sessions = business.sessions.all()
+
+    assert sessions.filter(starts_at__lt=now).exists()
+    assert sessions.filter(starts_at__gt=now, starts_at__lt=now + timedelta(hours=24)).exists()
+    assert sessions.filter(starts_at__gt=now + timedelta(hours=25)).exists()
+    assert all(s.ends_at > s.starts_at for s in sessions)
+
+
+def test_create_bookings_mixes_statuses_with_one_history_record_each(business):
+    make_session(business=business)
+
+    output = run(
+        "bookings", "create-bookings", "--business-slug", business.slug, "--count", "80",
+        "--seed", "3",
+    )  # fmt: skip
+
+    bookings = BookingRequest.objects.filter(session__business=business)
+    assert "Created 80 bookings" in output and bookings.count() == 80
+    assert set(bookings.values_list("status", flat=True)) == set(BookingStatus.values)
+    assert BookingRequest.history.filter(history_type="+").count() == 80
+    cancelled = bookings.filter(status=BookingStatus.CANCELLED).first()
+    assert cancelled.cancelled_at and cancelled.cancellation_reason
+
+
+def test_create_bookings_makes_sessions_when_there_are_none(business):
+    run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "16")
+
+    assert business.sessions.exists()
+    assert BookingRequest.objects.filter(session__business=business).count() == 16
+
+
+@pytest.mark.parametrize("subcommand", ["create-sessions", "create-bookings"])
+def test_dry_run_creates_nothing(business, subcommand):
+    output = run("bookings", subcommand, "--business-slug", business.slug, "--dry-run")
+
+    assert output.startswith("Would create")
+    assert not Session.objects.exists() and not BookingRequest.all_objects.exists()
+
+
+@pytest.mark.parametrize("subcommand", ["create-sessions", "create-bookings"])
+def test_unknown_slug_is_a_clear_error(business, subcommand):
+    with pytest.raises(CommandError, match=r"No business with slug 'nope' \(known: johnny"):
+        run("bookings", subcommand, "--business-slug", "nope")
+
+
+@pytest.mark.parametrize("count", ["0", "-3", "many"])
+def test_count_must_be_a_positive_whole_number(business, count):
+    with pytest.raises(CommandError):
+        run("bookings", "create-sessions", "--business-slug", business.slug, "--count", count)
+    assert not Session.objects.exists()
+
+
+def test_a_subcommand_is_required(db):
+    with pytest.raises(CommandError):
+        run("bookings")
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def test_demo_loads_the_business_its_data_and_logins(db, debug, settings):
+    # The fixture's password hash is PBKDF2 (the tests otherwise hash with MD5, for speed).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    output = run("demo")
+
+    business = Business.objects.get(slug=DEMO_SLUG)
+    assert business.booking_settings.cancellation_deadline_hours == 24
+    assert business.sessions.count() == 24
+    assert BookingRequest.objects.filter(session__business=business).count() == 120
+    desk = get_user_model().objects.get(username="desk")
+    assert desk.is_staff and not desk.is_superuser
+    assert list(desk.businesses.all()) == [business]
+    assert desk.check_password("desk-demo-2026")
+    assert desk.has_perm("booking.purge_bookingrequest")
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("admin")
+    assert "admin / admin" in output and "desk / desk-demo-2026" in output
+
+
+def test_demo_is_idempotent(db, debug):
+    run("demo")
+    counts = (Business.objects.count(), Session.objects.count(), BookingRequest.objects.count())
+
+    output = run("demo")
+
+    assert (
+        Business.objects.count(),
+        Session.objects.count(),
+        BookingRequest.objects.count(),
+    ) == counts
+    assert get_user_model().objects.filter(username="admin").count() == 1
+    assert "Loaded" not in output and "Created" not in output
+
+
+def test_demo_never_overwrites_an_existing_business(db, debug):
+    mine = make_business(slug="my-studio", name="My Studio")
+
+    run("demo")
+
+    assert Business.objects.get(pk=mine.pk).slug == "my-studio"
+    assert Business.objects.get(slug=DEMO_SLUG).pk != mine.pk
+    assert mine.booking_settings.pk != Business.objects.get(slug=DEMO_SLUG).booking_settings.pk
+
+
+def test_demo_refuses_to_run_in_production(db, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.delenv("DEMO_ALLOW_PRODUCTION", raising=False)
+
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        run("demo")
+    assert not Business.objects.exists()
