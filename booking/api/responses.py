@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 
 from booking.services.exceptions import BookingError, InvalidInput
+from booking.services.text import storable
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -47,7 +48,7 @@ def optional_string(data: dict[str, Any], name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string")
-    return value
+    return storable(name, value)
 
 
 def reject_unknown_fields(data: dict[str, Any], allowed: set[str]) -> None:

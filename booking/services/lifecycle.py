@@ -34,6 +34,7 @@ from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
+from booking.services.text import storable
 
 BATCH_SIZE = 1000
 
@@ -57,7 +58,7 @@ def clean_reason(reason: object) -> str:
         return ""
     if not isinstance(reason, str):
         raise exc.InvalidInput("reason must be a string")
-    reason = reason.strip()
+    reason = storable("reason", reason).strip()
     if len(reason) > REASON_MAX_LENGTH:
         raise exc.ReasonTooLong(
             f"reason is {len(reason)} characters long; the limit is {REASON_MAX_LENGTH}"

@@ -514,3 +514,12 @@ def test_bulk_query_count_does_not_grow_with_rows(
     many_queries = _queries(action, many, staff)
 
     assert many_queries == few_queries
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "lone \ud800 surrogate"])
+def test_a_reason_the_database_cannot_store_is_bad_input(booking, staff, reason):
+    with pytest.raises(exc.InvalidInput):
+        services.cancel_bookings([booking.pk], actor=staff, reason=reason)
+
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING

@@ -17,6 +17,7 @@ from django.http import QueryDict
 from booking.api.responses import optional_string, reject_unknown_fields
 from booking.models import BookingStatus
 from booking.services.exceptions import InvalidInput
+from booking.services.text import storable
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -32,21 +33,9 @@ DELETE_FIELDS = {"confirm", "reason", "notify_client"}
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
 
-def storable(name: str, value: str) -> str:
-    """Text the database can hold: no NUL (PostgreSQL refuses it even in a comparison)
-    and no lone surrogates (JSON's "\\ud800" decodes to one; it has no UTF-8 form)."""
-    if "\x00" in value:
-        raise InvalidInput(f"{name} must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"{name} is not valid Unicode text") from None
-    return value
-
-
 def text(data: dict[str, Any], name: str) -> str:
     """An optional string field: absent or null is "", any other type is bad input."""
-    return storable(name, optional_string(data, name))
+    return optional_string(data, name)
 
 
 def single_values(params: QueryDict, allowed: tuple[str, ...]) -> dict[str, str]:
