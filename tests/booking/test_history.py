@@ -10,7 +10,7 @@ from simple_history.middleware import HistoryRequestMiddleware
 from booking import services
 from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest, BookingStatus, Session
-from tests.factories import make_booking
+from tests.factories import make_booking, make_staff
 
 CONTEXT = RequestContext(ip_address="203.0.113.7", user_agent="Mozilla/5.0 (history test)")
 
@@ -171,3 +171,23 @@ def test_command_context_names_the_command():
         "ip_address": None,
         "user_agent": "manage.py bookings purge-deleted",
     }
+
+
+def test_membership_added_from_the_users_side_is_recorded_on_the_business(business):
+    user = make_staff(username="newcomer")
+
+    user.businesses.add(business)
+
+    record = business.history.first()
+    assert record.history_type == "~"
+    assert list(record.staff.values_list("user_id", flat=True)) == [user.pk]
+
+
+def test_membership_cleared_from_the_users_side_is_recorded_on_each_business(business):
+    user = make_staff(username="leaver", businesses=(business,))
+    before = business.history.count()
+
+    user.businesses.clear()
+
+    assert business.history.count() == before + 1
+    assert not business.history.first().staff.exists()
