@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from booking.models import Business, BookingRequest, BookingStatus, Session
+from booking.models import BookingRequest, BookingStatus, Business, Session
 
 _seq = itertools.count(1)
 

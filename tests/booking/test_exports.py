@@ -24,6 +24,7 @@ from tests.factories import make_booking, make_session, make_staff
 
 START = datetime(2030, 3, 4, 9, 30, tzinfo=UTC)
 
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Job files go to a temporary folder, not the project's media/."""
