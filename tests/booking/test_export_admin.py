@@ -284,3 +284,9 @@ def test_no_deprecated_get_actions_and_change_form_actions_survive(desk, data):
     page = form.content.decode()
     assert 'name="_export-item"' not in page  # import-export's save-then-export button
     assert 'id="booking-timeline"' in page  # the booking admin's own change form template
+
+
+def test_my_exports_page_says_how_long_files_are_kept(desk, settings):
+    settings.EXPORT_RETENTION_DAYS = 3
+    page = desk.get(reverse("booking_exports:jobs")).content.decode()
+    assert "they are deleted 3 days after they were asked for" in page
