@@ -33,8 +33,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
+from django.core.exceptions import BadRequest, FieldError, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -91,6 +91,13 @@ class StreamingExportMixin(ExportActionMixin):
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponseBase:
         # No "Export" on the change form: skip import-export's `_export-item` handling.
         return super(ExportActionMixin, self).response_change(request, obj)
+
+    def get_export_queryset(self, request: HttpRequest) -> QuerySet:
+        # The change list turns unknown filters into "?e=1"; import-export lets them raise.
+        try:
+            return super().get_export_queryset(request)
+        except (IncorrectLookupParameters, FieldError, ValidationError) as error:
+            raise BadRequest("The change list's filters in this address are not valid.") from error
 
     def get_valid_export_item_pks(self, request: HttpRequest) -> Any:
         posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]

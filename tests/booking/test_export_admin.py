@@ -113,6 +113,12 @@ def test_button_respects_the_change_list_filters_and_search(desk, data, query, e
     assert references(body) == refs(*(data[name] for name in expected))
 
 
+@pytest.mark.parametrize("query", ["?bogus=1", "?status__exact=pending&session__starts_at__gte=x"])
+def test_filters_the_change_list_would_refuse_are_a_bad_request(desk, data, query):
+    assert desk.get(EXPORT_URL + query).status_code == 400
+    assert desk.post(EXPORT_URL + query, {"format": "0", "resource": "0"}).status_code == 400
+
+
 def test_superuser_exports_every_business(client, superuser, data):
     client.force_login(superuser)
     body = export(client, EXPORT_URL + "?deleted=all")
