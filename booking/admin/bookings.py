@@ -3,7 +3,9 @@
 No state changes here: every action goes through `confirm_or_run`, which
 previews with the rules and acts through one `booking.services` call. Django's
 hard delete (the `delete_selected` action and the delete view) is switched off:
-purge is the only way to delete a booking.
+purge is the only way to delete a booking. The export button and action come
+from `StreamingExportMixin`; superusers also have "Erase client's personal
+data" (`booking.admin.erasure`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from booking.admin import confirmation
+from booking.admin import confirmation, erasure
 from booking.admin.history import timeline
 from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.exports.admin import StreamingExportMixin
 from booking.models import BookingQuerySet, BookingRequest, Session
 from booking.services.lifecycle import PERMISSIONS
 
@@ -89,7 +92,7 @@ def _action(name: str, spec: confirmation.BookingAction, permission: str, one: s
 
 
 @admin.register(BookingRequest)
-class BookingRequestAdmin(TenantAdmin):
+class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     manager_name = "all_objects"
     tenant_path = "session__business"
 
@@ -175,6 +178,7 @@ class BookingRequestAdmin(TenantAdmin):
             "purge_bookings", confirmation.PURGE, "purge",
             "Purge this booking permanently", "Purge selected bookings permanently",
         ),
+        erasure.erase_client_data,
     ]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -196,6 +200,9 @@ class BookingRequestAdmin(TenantAdmin):
 
     def has_purge_permission(self, request: HttpRequest) -> bool:
         return self._may(request, "purge")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Purge (an action, with its own permission and confirmation) is the only hard delete.

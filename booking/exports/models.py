@@ -4,12 +4,20 @@ A job belongs to the user who asked for it; only they see it and download its
 file. It remembers what was selected (the ids, taken from the caller's scoped
 and filtered queryset when the export was asked for) and applies the owner's
 tenant scope again when it runs.
+
+A job's file goes with its row, whatever deletes the row (retention, erasure,
+the owner's account being deleted): once the deletion commits.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 
@@ -65,3 +73,11 @@ class ExportJob(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.table}-{self.created_at:%Y-%m-%d}-{self.pk}.{self.format}"
+
+
+@receiver(post_delete, sender=ExportJob, dispatch_uid="booking.exports.delete_job_file")
+def delete_job_file(sender: type[ExportJob], instance: ExportJob, **kwargs: Any) -> None:
+    """Delete the job's file after the transaction that deleted the row commits
+    (a rolled-back deletion, such as an erasure's dry run, keeps it)."""
+    if instance.file:
+        transaction.on_commit(partial(instance.file.storage.delete, instance.file.name))

@@ -199,7 +199,12 @@ def run_job(job: ExportJob) -> ExportJob:
     job.status = ExportJob.Status.DONE
     job.row_count = counted.count
     job.finished_at = timezone.now()
-    job.save(update_fields=["file", "status", "row_count", "finished_at"])
+    saved = ExportJob.objects.filter(pk=job.pk).update(
+        file=job.file.name, status=job.status, row_count=job.row_count, finished_at=job.finished_at
+    )
+    if not saved:
+        # Deleted while it ran (an erasure, retention): its file must not outlive it.
+        job.file.delete(save=False)
     return job
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from booking.exports import report as report_module
+from booking.exports import retention
 from booking.exports.chart import cancellation_chart
 from booking.exports.forms import NewExportForm, ReportFilterForm
 from booking.exports.models import ExportJob
@@ -68,6 +69,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
             "My exports",
             jobs=ExportJob.objects.owned_by(request.user)[:50],
             form=NewExportForm(user=request.user),
+            retention_days=retention.retention_days(),
         ),
     )
 
@@ -85,6 +87,7 @@ def new_export(request: HttpRequest) -> HttpResponseBase:
                 "My exports",
                 jobs=ExportJob.objects.owned_by(request.user)[:50],
                 form=form,
+                retention_days=retention.retention_days(),
             ),
             status=400,
         )

@@ -13,15 +13,24 @@ one transaction, batch by batch:
   by a request without a logged-in user, i.e. the client's own cancellations);
 - keeps every non-personal fact: statuses, who (which staff user) acted, when,
   and the reasons' other words;
-- records the erasure itself as one historical record per live booking.
+- records the erasure itself as one historical record per live booking;
+- in the email outbox, empties the client's own emails (those of their
+  bookings, purged ones included, and those sent to or replying to them): the
+  client's address, the subject and the bodies go, the kind, status, business
+  and times stay, and an email not sent yet never will be; other emails lose
+  mentions of the client's email and phone;
+- blanks the client's name in the admin's log entries of their bookings;
+- deletes the background export jobs whose files hold any changed booking (the
+  files go once the erasure commits; see `booking.exports.retention`).
 
 Each table is one step in `ERASURE_STEPS` (a function taking the `Erasure` and
-returning how many rows it changed), so a new table that holds client data
-(the email outbox) is one more function appended there.
+returning how many rows it changed), so a new table that holds client data is
+one more function appended there.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,11 +40,15 @@ from itertools import batched
 from operator import or_
 from typing import Any
 
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
+from booking.emails.models import EmailStatus, OutboxEmail
+from booking.exports import retention
 from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history
@@ -50,6 +63,7 @@ from booking.services.lifecycle import clean_reason
 BATCH_SIZE = 1000
 ERASED_NAME = "[erased]"
 REDACTED = "[erased]"
+NOT_SENT = "Not sent: the client's personal data was erased."
 DEFAULT_REASON = "Personal data erased on the client's request"
 MIN_NAME_LENGTH = 3  # shorter names would redact ordinary words
 REASON_FIELDS = ("cancellation_reason", "deletion_reason")
@@ -78,13 +92,18 @@ class Erasure:
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
+    # Bookings whose live row or historical records changed (exports holding them go).
+    touched: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._patterns: list[re.Pattern[str]] = []
 
     def compile(self) -> None:
-        literals = [re.escape(email) for email in self.emails if email]
-        literals += [re.escape(name) for name in self.names if len(name.strip()) >= MIN_NAME_LENGTH]
+        texts = [email for email in self.emails if email]
+        texts += [name for name in self.names if len(name.strip()) >= MIN_NAME_LENGTH]
+        # As written in HTML email bodies too ("O&#x27;Brien").
+        texts += [html.escape(text) for text in texts if html.escape(text) != text]
+        literals = [re.escape(text) for text in sorted(set(texts), key=len, reverse=True)]
         self._patterns = [re.compile("|".join(literals), re.IGNORECASE)] if literals else []
         # Longest numbers first, so that one number's tail does not split another's match.
         for digits in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
@@ -158,6 +177,7 @@ def erase_bookings(erasure: Erasure) -> int:
                 )
                 changed[booking.pk] = booking
         rows = list(changed.values())
+        erasure.touched.update(changed)
         for booking in rows:
             booking.updated_at = erasure.now
         BookingRequest.all_objects.bulk_update(
@@ -181,6 +201,7 @@ def erase_booking_history(erasure: Erasure) -> int:
     who acted, when and the status stay."""
     records = BookingRequest.history.model.objects
     changed = 0
+    erasure.touched.update(erasure.booking_ids)
     for ids in erasure.batches(erasure.booking_ids):
         changed += records.filter(id__in=ids).update(
             client_name=ERASED_NAME, client_email="", client_phone=""
@@ -206,8 +227,93 @@ def erase_booking_history(erasure: Erasure) -> int:
     for batch in batched(candidates, BATCH_SIZE):
         rows = _redact_rows(erasure, batch, HISTORY_REASON_FIELDS)
         records.bulk_update(rows, list(HISTORY_REASON_FIELDS), batch_size=BATCH_SIZE)
+        erasure.touched.update(row.id for row in rows)
         changed += len(rows)
     return changed
+
+
+OUTBOX_TEXT_FIELDS = ("subject", "text_body", "html_body", "last_error")
+UNSENT = (EmailStatus.QUEUED, EmailStatus.SENDING)
+
+
+def erase_outbox(erasure: Erasure) -> int:
+    """Emails: the client's own are emptied (and never sent), others lose mentions.
+
+    The client's own: any email of their bookings (the id outlives a purge: the
+    column has no constraint) or addressed to, or replying to, one of their
+    addresses. They keep their kind, business, reference, status, attempts and
+    times; the business's own address stays where it was the recipient.
+    """
+    emails = OutboxEmail.objects
+    addressed = reduce(
+        or_,
+        (Q(recipient__iexact=e) | Q(reply_to__iexact=e) for e in erasure.emails),
+        Q(pk__in=[]),
+    )
+    own = set(emails.filter(addressed).values_list("pk", flat=True))
+    for ids in erasure.batches(erasure.booking_ids):
+        own.update(emails.filter(booking_id__in=ids).values_list("pk", flat=True))
+    mentions = reduce(or_, (erasure.text_mentions(name) for name in OUTBOX_TEXT_FIELDS))
+    mentioned = set(emails.filter(mentions).values_list("pk", flat=True))
+    addresses = {normalize_email(e) for e in erasure.emails}
+
+    changed = 0
+    for ids in erasure.batches(own | mentioned):
+        locked = list(emails.filter(pk__in=ids).select_for_update().order_by("pk"))
+        rows = _redact_rows(erasure, locked, OUTBOX_TEXT_FIELDS)
+        redacted = {row.pk for row in rows}
+        for email in locked:
+            if email.pk not in own:
+                continue
+            if normalize_email(email.recipient) in addresses:
+                email.recipient = ""
+            if normalize_email(email.reply_to) in addresses:
+                email.reply_to = ""
+            email.subject = email.text_body = email.html_body = REDACTED
+            if email.status in UNSENT:
+                email.status, email.last_error = EmailStatus.FAILED, NOT_SENT
+                email.next_attempt_at = None
+            if email.pk not in redacted:
+                rows.append(email)
+        for email in rows:
+            email.updated_at = erasure.now
+        emails.bulk_update(
+            rows,
+            [
+                "recipient",
+                "reply_to",
+                *OUTBOX_TEXT_FIELDS,
+                "status",
+                "next_attempt_at",
+                "updated_at",
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        changed += len(rows)
+    return changed
+
+
+def erase_admin_log(erasure: Erasure) -> int:
+    """The admin's log entries of the client's bookings name them (`str(booking)`)."""
+    if not apps.is_installed("django.contrib.admin"):
+        return 0
+    from django.contrib.admin.models import LogEntry
+
+    content_type = ContentType.objects.get_for_model(BookingRequest)
+    changed = 0
+    for ids in erasure.batches(erasure.booking_ids):
+        entries = LogEntry.objects.filter(
+            content_type=content_type, object_id__in=[str(pk) for pk in ids]
+        )
+        rows = _redact_rows(erasure, entries, ("object_repr",))
+        LogEntry.objects.bulk_update(rows, ["object_repr"], batch_size=BATCH_SIZE)
+        changed += len(rows)
+    return changed
+
+
+def erase_export_files(erasure: Erasure) -> int:
+    """Background exports holding a changed booking: rows now, files after commit."""
+    return retention.delete_jobs_holding(erasure.touched)
 
 
 ErasureStep = Callable[[Erasure], int]
@@ -215,6 +321,9 @@ ErasureStep = Callable[[Erasure], int]
 ERASURE_STEPS: dict[str, ErasureStep] = {
     "bookings": erase_bookings,
     "historical records": erase_booking_history,
+    "emails": erase_outbox,
+    "admin log entries": erase_admin_log,
+    "export files": erase_export_files,
 }
 """One step per table holding client data, run in this order in one transaction."""
 

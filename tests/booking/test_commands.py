@@ -7,6 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from booking.exports.models import ExportJob
+from booking.exports.service import run_job
 from booking.models import BookingRequest
 from tests.factories import make_booking, make_business, make_session
 
@@ -153,6 +155,50 @@ def test_purge_deleted_reports_what_the_policy_keeps(db):
     make_booking(session=make_session(business=strict), is_deleted=True, deleted_at=old)
     assert "skipped: deletion disabled" in run("purge-deleted", "--older-than", "30")
     assert BookingRequest.all_objects.count() == 1
+
+
+@pytest.fixture
+def old_and_new_exports(staff, settings, tmp_path):
+    """A finished export asked for 10 days ago, and one from today, with their files."""
+    settings.MEDIA_ROOT = tmp_path
+    jobs = []
+    for age in (10, 0):
+        job = ExportJob.objects.create(owner=staff, table="bookings", format="csv")
+        run_job(job)
+        ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=age))
+        jobs.append((job, tmp_path / job.file.name))
+    return jobs
+
+
+def test_purge_deleted_expires_old_export_files(
+    old_and_new_exports, settings, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_RETENTION_DAYS = 7
+    (_old, old_file), (new, new_file) = old_and_new_exports
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("purge-deleted", "--older-than", "30")
+    assert "Deleted 1 export files older than 7 days." in output
+    assert list(ExportJob.objects.all()) == [new]
+    assert (old_file.exists(), new_file.exists()) == (False, True)
+
+
+def test_purge_deleted_takes_the_exports_retention_as_an_option(
+    old_and_new_exports, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("purge-deleted", "--older-than", "30", "--exports-older-than", "20")
+    assert "Deleted 0 export files older than 20 days." in output
+    assert ExportJob.objects.count() == 2
+
+
+def test_purge_deleted_dry_run_keeps_the_export_files(
+    old_and_new_exports, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("purge-deleted", "--older-than", "30", "--dry-run")
+    assert "would delete 1 export files older than 7 days" in output
+    assert ExportJob.objects.count() == 2
+    assert all(path.exists() for _, path in old_and_new_exports)
 
 
 @pytest.mark.parametrize("days", ["0", "-3", "many"])

@@ -1,16 +1,25 @@
 """Erasure: no table keeps the client's email, phone or name; the audit facts stay."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core import mail
 from django.db import models
+from django.utils import timezone
 
 from booking import services
 from booking.audit import RequestContext
+from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
+from booking.emails.outbox import sweep
+from booking.exports.models import ExportJob
+from booking.exports.service import run_job
 from booking.models import BookingRequest
 from booking.services import exceptions as exc
-from booking.services.erasure import DEFAULT_REASON, ERASED_NAME, erase_client_data
+from booking.services.erasure import DEFAULT_REASON, ERASED_NAME, NOT_SENT, erase_client_data
+from tests.booking.outbox_support import anymail_backend, run_email_tasks  # noqa: F401
 from tests.factories import make_booking, make_session
 
 CLIENT = RequestContext(ip_address="203.0.113.5", user_agent="Firefox (the client's)")
@@ -170,3 +179,124 @@ def test_erasure_queries_are_batched(ada, superuser, business, django_assert_max
     with django_assert_max_num_queries(20):
         result = erase_client_data(email="ada@example.com", actor=superuser)
     assert len(result.booking_ids) == 42
+
+
+# ---------------------------------------------------------------- emails
+
+
+def test_the_clients_emails_are_emptied_but_keep_their_facts(ada, superuser, staff, session):
+    # A booking Ada cancelled herself (the business was told, with her details), then purged.
+    gone = make_booking(session=session, client_name="Ada Lovelace", client_email="ada@example.com")
+    services.cancel_booking_as_client(
+        reference=gone.reference, verify=lambda b: True, reason="", context=CLIENT
+    )
+    services.purge_bookings(gone, actor=staff, reason="tidy", confirmed=True, context=DESK)
+    hers = OutboxEmail.objects.filter(booking_id__in=[ada["first"].pk, ada["purged"].pk, gone.pk])
+    facts = {e.pk: (e.kind, e.reference, e.business_id, e.created_at) for e in hers}
+    assert len(facts) == 5  # two confirmations and two notices of her cancellations, one removal
+
+    erase_client_data(email="ada@example.com", actor=superuser)
+
+    for email in OutboxEmail.objects.filter(pk__in=facts):
+        assert (email.kind, email.reference, email.business_id, email.created_at) == facts[email.pk]
+        assert (email.subject, email.text_body, email.html_body) == ("[erased]",) * 3
+        assert (email.status, email.last_error) == (EmailStatus.FAILED, NOT_SENT)
+        # The business's address stays, hers goes (the notices replied to her).
+        to_business = email.kind == EmailKind.BUSINESS_NOTICE
+        assert email.recipient == ("desk@example.com" if to_business else "")
+        assert email.reply_to == ("" if to_business else "desk@example.com")
+
+
+@pytest.mark.usefixtures("anymail_backend")
+def test_erased_emails_are_never_sent_and_others_go_out_without_mentions(
+    ada, superuser, django_capture_on_commit_callbacks
+):
+    erase_client_data(email="ada@example.com", actor=superuser)
+    # Everything still queued is handed to the worker, as after a crash.
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep(now=timezone.now() + timedelta(hours=1))
+    run_email_tasks()
+    assert [message.to for message in mail.outbox] == [["bob@example.com"]]
+    assert "Duplicate of [erased]'s" in mail.outbox[0].body
+
+
+def test_mentions_are_erased_from_html_bodies_as_html_writes_them(business, staff, superuser):
+    session = make_session(business=business)
+    make_booking(session=session, client_name="Pat O'Hara", client_email="o'hara@example.com")
+    other = make_booking(session=session, client_name="Sam", client_email="sam@example.com")
+    services.cancel_bookings(other, actor=staff, reason="Swapped with o'hara@example.com")
+    email = OutboxEmail.objects.get(booking_id=other.pk)
+    assert "o&#x27;hara@example.com" in email.html_body
+
+    erase_client_data(email="o'hara@example.com", actor=superuser)
+
+    email.refresh_from_db()
+    assert "hara@example.com" not in email.html_body + email.text_body
+    assert email.recipient == "sam@example.com"
+
+
+# ---------------------------------------------------------------- admin log
+
+
+def test_admin_log_entries_of_the_clients_bookings_lose_the_name(ada, superuser, staff):
+    LogEntry.objects.log_actions(
+        user_id=staff.pk, queryset=[ada["first"], ada["bob"]], action_flag=CHANGE
+    )
+    erase_client_data(email="ada@example.com", actor=superuser)
+    entries = dict(LogEntry.objects.values_list("object_id", "object_repr"))
+    assert entries[str(ada["first"].pk)] == f"{ada['first'].reference} — [erased]"
+    assert entries[str(ada["bob"].pk)] == f"{ada['bob'].reference} — Bob"
+
+
+# ---------------------------------------------------------------- export files
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def finished_job(owner, table, bookings):
+    job = ExportJob.objects.create(
+        owner=owner, table=table, format="csv", selection=[b.pk for b in bookings]
+    )
+    return run_job(job)
+
+
+def test_export_files_holding_a_changed_booking_are_deleted(
+    ada, superuser, media_root, django_capture_on_commit_callbacks
+):
+    hers = finished_job(superuser, "bookings", [ada["first"], ada["carol"]])
+    mentions = finished_job(superuser, "audit", [ada["bob"]])  # Bob's reason names her
+    carols = finished_job(superuser, "bookings", [ada["carol"]])
+    sessions = finished_job(superuser, "sessions", [])
+    paths = {job.pk: media_root / job.file.name for job in (hers, mentions, carols)}
+    assert all(path.exists() for path in paths.values())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = erase_client_data(email="ada@example.com", actor=superuser)
+
+    assert result.changed["export files"] == 2
+    assert set(ExportJob.objects.values_list("pk", flat=True)) == {carols.pk, sessions.pk}
+    assert [pk for pk, path in paths.items() if path.exists()] == [carols.pk]
+
+
+def test_a_dry_run_keeps_the_export_files(
+    ada, superuser, media_root, django_capture_on_commit_callbacks
+):
+    job = finished_job(superuser, "bookings", [ada["first"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = erase_client_data(email="ada@example.com", actor=superuser, dry_run=True)
+    assert result.changed["export files"] == 1
+    assert ExportJob.objects.filter(pk=job.pk).exists()
+    assert (media_root / job.file.name).exists()
+
+
+def test_a_job_deleted_while_it_ran_leaves_no_file(ada, superuser, media_root):
+    job = ExportJob.objects.create(
+        owner=superuser, table="bookings", format="csv", selection=[ada["first"].pk]
+    )
+    ExportJob.objects.filter(pk=job.pk).delete()  # an erasure, while the worker wrote it
+    run_job(job)
+    assert not [path for path in media_root.rglob("*") if path.is_file()]

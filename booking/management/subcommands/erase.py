@@ -9,7 +9,8 @@ from booking.services.erasure import DEFAULT_REASON, erase_client_data
 
 help = (
     "Erase a client's personal data (name, email, phone, mentions in reasons) from their "
-    "bookings and every historical record, keeping the audit trail's facts."
+    "bookings, every historical record, their emails (queued ones are never sent) and the "
+    "admin's log; delete export files that hold them. The audit trail's facts stay."
 )
 
 
