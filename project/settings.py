@@ -213,3 +213,6 @@ CANCEL_LINK_REQUEST_WINDOW_SECONDS = env_int("CANCEL_LINK_REQUEST_WINDOW_SECONDS
 RATE_LIMIT_CACHE = env_str("RATE_LIMIT_CACHE", "default")
 # Exports larger than this many rows run as a background job (booking/exports/).
 EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
+# Background export files are deleted this many days after they were requested
+# (by `manage.py bookings purge-deleted`), so personal data does not linger.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)

@@ -34,7 +34,7 @@ from booking.audit import RequestContext
 from booking.models import REASON_MAX_LENGTH
 from booking.services import erasure as service
 from booking.services import exceptions as exc
-from booking.services.identity import normalize_email, normalize_phone
+from booking.services.identity import normalize_email, parse_phone
 
 # An erasure answers one person's request: a selection naming more clients
 # than this is a mistake (select across every booking, say), not a request.
@@ -73,7 +73,7 @@ def clients_of(rows: Iterable[tuple[str, str, str, str]]) -> list[Client]:
         if email:
             key = f"email:{normalize_email(email)}"
         elif phone:
-            key = f"phone:{normalize_phone(phone)[0]}"
+            key = f"phone:{parse_phone(phone).national}"
         else:
             continue
         client = clients.get(key)
