@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.urls import NoReverseMatch, reverse
 
 from booking import services
 from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
@@ -55,15 +54,6 @@ def ada(yoga):
 @pytest.fixture
 def desk(studio):
     return make_staff(username="desk", businesses=(studio,))
-
-
-@pytest.fixture
-def cancel_route(settings):
-    """The public cancel page's URL name, stood in for until that page is merged."""
-    try:
-        reverse("booking:cancel", args=["ABCDEFGH"])
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.booking.cancel_urls"
 
 
 def cancel_as_client(booking, reason="Feeling unwell"):
@@ -210,7 +200,7 @@ def test_purge_notice_outlives_the_purged_booking(ada, desk, django_capture_on_c
 
 
 def test_cancellation_link_email_carries_a_signed_link(
-    ada, cancel_route, django_capture_on_commit_callbacks
+    ada, django_capture_on_commit_callbacks
 ):
     booking = BookingRequest.objects.with_related().get(pk=ada.pk)
     with django_capture_on_commit_callbacks(execute=True):
@@ -230,7 +220,7 @@ def test_cancellation_link_email_carries_a_signed_link(
     assert len(sent_messages()) == 1
 
 
-def test_no_cancellation_link_once_the_deadline_has_passed(studio, cancel_route):
+def test_no_cancellation_link_once_the_deadline_has_passed(studio):
     session = make_session(business=studio, starts_in=timedelta(hours=2))
     booking = make_booking(session=session)
     notifications.cancellation_link_requested(booking)

@@ -103,7 +103,6 @@ def test_a_purged_bookings_email_stays_listed_with_its_reference(client, clerk, 
 
 
 def test_the_booking_page_shows_its_emails_and_their_states(client, clerk, booking, settings):
-    settings.ROOT_URLCONF = "tests.booking.outbox_admin_urls"
     make_email(
         booking, status=EmailStatus.BOUNCED, last_error="Postmark bounced: mailbox not found"
     )
