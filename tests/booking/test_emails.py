@@ -199,9 +199,7 @@ def test_purge_notice_outlives_the_purged_booking(ada, desk, django_capture_on_c
     assert email.status == EmailStatus.SENT
 
 
-def test_cancellation_link_email_carries_a_signed_link(
-    ada, django_capture_on_commit_callbacks
-):
+def test_cancellation_link_email_carries_a_signed_link(ada, django_capture_on_commit_callbacks):
     booking = BookingRequest.objects.with_related().get(pk=ada.pk)
     with django_capture_on_commit_callbacks(execute=True):
         notifications.cancellation_link_requested(booking)
