@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -24,8 +25,11 @@ from booking.admin import confirmation, erasure
 from booking.admin.history import timeline
 from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
 from booking.models import BookingQuerySet, BookingRequest, Session
+from booking.services import details
+from booking.services.exceptions import BookingError
 from booking.services.lifecycle import PERMISSIONS
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -213,6 +217,22 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         if obj is not None and obj.is_deleted:
             return False
         return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Edits go through the service: the row is locked and only the edited
+        fields are written, so a cancel or soft delete committed meanwhile stays."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        try:
+            saved = details.update_booking_details(
+                obj.pk,
+                actor=request.user,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+                context=RequestContext.from_request(request),
+            )
+        except BookingError as error:
+            raise PermissionDenied(error.message) from error
+        form.instance = saved
 
     def get_actions(
         self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST

@@ -38,7 +38,7 @@ from booking.services.text import storable
 
 BATCH_SIZE = 1000
 
-GONE = Refusal("no longer exists or is not yours", exc.BookingNotFound)
+GONE = Refusal("no longer exists, changed meanwhile or is not yours", exc.BookingNotFound)
 
 Selection = QuerySet[BookingRequest] | BookingRequest | Iterable[int]
 
@@ -93,8 +93,14 @@ def _selected_ids(bookings: Selection) -> list[int]:
     return sorted({int(pk) for pk in bookings})
 
 
-def _lock(ids: tuple[int, ...], actor: Any) -> list[BookingRequest]:
+def _lock(
+    ids: tuple[int, ...], actor: Any, selection: QuerySet[BookingRequest] | None
+) -> list[BookingRequest]:
     rows = BookingRequest.all_objects.filter(pk__in=ids)
+    if selection is not None:
+        # The caller's filters hold under the lock too: a booking restored after
+        # "purge the deleted ones" was resolved to ids is no longer purged.
+        rows = rows.filter(pk__in=selection.order_by().values("pk"))
     if actor is not None:
         rows = rows.for_user(actor)
     # The rules read each booking's session, business and policy. They come in two
@@ -125,9 +131,10 @@ class _Operation:
 def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResult:
     result = BulkResult(verb=operation.verb)
     ids = _selected_ids(bookings)
+    selection = bookings if isinstance(bookings, QuerySet) else None
     with transaction.atomic():
         for batch in batched(ids, BATCH_SIZE):
-            locked = _lock(batch, actor)
+            locked = _lock(batch, actor, selection)
             found = {booking.pk for booking in locked}
             result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
             ready = []

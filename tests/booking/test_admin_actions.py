@@ -215,7 +215,7 @@ def test_restore_works_through_the_deleted_filter(desk, session):
     from_live_list = confirm(desk, "restore_bookings", [deleted])
     assert refreshed(deleted).is_deleted  # not in the live list: nothing to restore
     assert messages_of(from_live_list) == [
-        "0 restored; 1 skipped: no longer exists or is not yours"
+        "0 restored; 1 skipped: no longer exists, changed meanwhile or is not yours"
     ]
 
     response = confirm(desk, "restore_bookings", [deleted], url=f"{CHANGELIST}?deleted=yes")
@@ -311,7 +311,9 @@ def test_ids_of_another_business_are_left_alone(desk, other_business, booking):
 
     response = confirm(desk, "cancel_bookings", [booking, theirs], reason="x")
 
-    assert messages_of(response) == ["1 cancelled; 1 skipped: no longer exists or is not yours"]
+    assert messages_of(response) == [
+        "1 cancelled; 1 skipped: no longer exists, changed meanwhile or is not yours"
+    ]
     assert refreshed(theirs).status == BookingStatus.PENDING
     assert refreshed(booking).status == BookingStatus.CANCELLED
 
@@ -334,7 +336,9 @@ def test_a_booking_purged_since_the_page_was_shown_is_reported(desk, booking):
 
     response = confirm(desk, "cancel_bookings", [booking, gone])
 
-    assert messages_of(response) == ["1 cancelled; 1 skipped: no longer exists or is not yours"]
+    assert messages_of(response) == [
+        "1 cancelled; 1 skipped: no longer exists, changed meanwhile or is not yours"
+    ]
 
 
 def test_a_selection_that_is_not_ids_is_refused(desk, booking):

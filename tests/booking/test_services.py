@@ -312,7 +312,10 @@ def test_unknown_ids_are_skipped_as_not_found(booking, staff):
     assert result.done == [booking]
     assert result.skipped[0].booking_id == 987654
     assert result.skipped[0].refusal.error is exc.BookingNotFound
-    assert result.summary() == "1 cancelled; 1 skipped: no longer exists or is not yours"
+    assert (
+        result.summary()
+        == "1 cancelled; 1 skipped: no longer exists, changed meanwhile or is not yours"
+    )
 
 
 def test_raise_for_single_on_nothing_found(staff):
@@ -523,3 +526,27 @@ def test_a_reason_the_database_cannot_store_is_bad_input(booking, staff, reason)
 
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING
+
+
+def test_the_callers_filters_are_checked_again_under_the_lock(monkeypatch, booking, staff):
+    """A booking restored after "purge the deleted ones" was resolved is not purged."""
+    from booking.services import lifecycle
+
+    services.soft_delete_bookings([booking.pk], actor=staff, reason="duplicate")
+    resolve = lifecycle._selected_ids
+
+    def resolve_then_restore_elsewhere(selection):
+        ids = resolve(selection)
+        monkeypatch.setattr(lifecycle, "_selected_ids", resolve)  # once
+        services.restore_bookings([booking.pk], actor=staff, reason="mistake")
+        return ids
+
+    monkeypatch.setattr(lifecycle, "_selected_ids", resolve_then_restore_elsewhere)
+
+    result = services.purge_bookings(
+        BookingRequest.all_objects.deleted(), actor=staff, reason="retention", confirmed=True
+    )
+
+    assert result.done_count == 0
+    assert [skip.booking_id for skip in result.skipped] == [booking.pk]
+    assert BookingRequest.objects.filter(pk=booking.pk).exists()

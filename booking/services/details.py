@@ -1,0 +1,59 @@
+"""Editing a booking's details (client contact, session): never its state.
+
+The admin's change form edits these; a plain `obj.save()` there would write
+every column of a row read without a lock, and so silently undo a cancel or a
+soft delete committed meanwhile. Here the row is locked and only the edited
+fields are written onto its current state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest
+from booking.services import exceptions as exc
+from booking.services.lifecycle import clean_reason
+
+EDITABLE_FIELDS = frozenset({"session", "client_name", "client_email", "client_phone"})
+
+
+def update_booking_details(
+    booking_id: int,
+    *,
+    actor: Any,
+    changes: dict[str, Any],
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+) -> BookingRequest:
+    """Write `changes` (editable fields only) onto the locked, current row.
+
+    One transaction; one historical record with user, reason, IP and user agent.
+    A soft-deleted booking is read-only until restored (InvalidTransition).
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise exc.InvalidInput(f"not editable: {', '.join(sorted(unknown))}")
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        rows = BookingRequest.all_objects.select_for_update(of=("self",))
+        if actor is not None:
+            rows = rows.for_user(actor)
+        booking = rows.filter(pk=booking_id).first()
+        if booking is None:
+            raise exc.BookingNotFound("booking not found")
+        if booking.is_deleted:
+            raise exc.InvalidTransition("deleted; restore it first")
+        if not changes:
+            return booking
+        for name, value in changes.items():
+            setattr(booking, name, value)
+        booking.updated_at = timezone.now()
+        booking._history_user = actor
+        booking._change_reason = reason or "Details edited"
+        booking._history_context = context
+        booking.save(update_fields=[*changes, "updated_at"])
+    return booking
