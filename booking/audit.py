@@ -6,6 +6,7 @@ commands and tasks pass an explicit `RequestContext` to the services instead.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,10 +18,12 @@ USER_AGENT_MAX_LENGTH = 512
 def client_ip(request: HttpRequest) -> str | None:
     """The client's IP address, trusting X-Forwarded-For only behind known proxies.
 
-    With TRUSTED_PROXY_COUNT = N, the N right-most X-Forwarded-For entries were
-    added by our own proxies, so the entry just left of them is the client. A
-    client can prepend anything it likes to the header, so nothing further left
-    is ever used. With N = 0 (the default) the header is ignored.
+    With TRUSTED_PROXY_COUNT = N, each of our N proxies appended the address it
+    received the request from, so the N-th entry from the right is the address
+    our outermost proxy saw: the client. A client can prepend anything it likes
+    to the header, so nothing further left is ever used, and an entry that is
+    not an IP address (a misconfigured count, a bypassed proxy) is ignored. With
+    N = 0 (the default) the header is ignored.
     """
     remote_addr = request.META.get("REMOTE_ADDR") or None
     trusted = settings.TRUSTED_PROXY_COUNT
@@ -30,7 +33,10 @@ def client_ip(request: HttpRequest) -> str | None:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < trusted:
         return remote_addr
-    return forwarded[-trusted]
+    try:
+        return str(ipaddress.ip_address(forwarded[-trusted]))
+    except ValueError:
+        return remote_addr
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from booking.models import BookingQuerySet, BookingRequest, Session
 from booking.services import details
 from booking.services.exceptions import BookingError
 from booking.services.lifecycle import PERMISSIONS
+from booking.services.text import is_id
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -248,7 +249,7 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         action_location: ActionLocation = ActionLocation.CHANGE_LIST,
     ) -> HttpResponse | None:
         # A tampered selection (not primary keys) is refused before any query.
-        if not all(pk.isdigit() for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+        if not all(is_id(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
             self.message_user(
                 request, "The selection is not valid; nothing changed.", messages.ERROR
             )

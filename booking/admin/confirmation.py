@@ -39,6 +39,7 @@ from booking.services import ACTIONS, Skip, rules
 from booking.services import exceptions as exc
 from booking.services.lifecycle import GONE
 from booking.services.rules import Refusal
+from booking.services.text import is_id
 
 # Rows listed on the page; rows whose outcome is previewed (the rest are checked
 # the same way by the service when the page is confirmed).
@@ -193,7 +194,7 @@ def summarise(action: BookingAction, outcomes: list[Outcome]) -> list[tuple[int,
 
 
 def _selected_ids(request: HttpRequest) -> list[int]:
-    return [int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()]
+    return [int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if is_id(pk)]
 
 
 def _from_change_form(request: HttpRequest) -> bool:

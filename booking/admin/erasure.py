@@ -35,6 +35,7 @@ from booking.models import REASON_MAX_LENGTH
 from booking.services import erasure as service
 from booking.services import exceptions as exc
 from booking.services.identity import normalize_email, parse_phone
+from booking.services.text import is_id
 
 # An erasure answers one person's request: a selection naming more clients
 # than this is a mistake (select across every booking, say), not a request.
@@ -207,7 +208,7 @@ def confirm_or_erase(
         # Post back what was posted: the change list's filters in the URL and
         # these ids (or the select-across flag) give the same queryset again.
         "posted_ids": [
-            pk for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
+            pk for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if is_id(pk)
         ],
         "select_across": request.POST.get("select_across") == "1" and not from_change_form,
         "original": queryset.first() if from_change_form else None,

@@ -28,6 +28,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from booking.models import Business, TenantQuerySet
+from booking.services.text import is_id
 
 
 def scoped(queryset: QuerySet, request: HttpRequest) -> QuerySet:
@@ -166,6 +167,8 @@ class TenantAdmin(SimpleHistoryAdmin):
         # Reverting would change state outside the service layer: read only.
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
+        if not is_id(version_id):
+            raise Http404
         try:
             visible = self.history_visible(request, unquote(object_id))
         except (ValueError, ValidationError):

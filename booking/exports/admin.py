@@ -45,6 +45,7 @@ from booking.exports.models import ExportJob
 from booking.exports.resources import EXPORT_FORMATS, AuditResource, BookingResource
 from booking.exports.service import export_response
 from booking.exports.writers import FORMATS
+from booking.services.text import is_id
 
 
 class StreamingExportMixin(ExportActionMixin):
@@ -100,7 +101,7 @@ class StreamingExportMixin(ExportActionMixin):
             raise BadRequest("The change list's filters in this address are not valid.") from error
 
     def get_valid_export_item_pks(self, request: HttpRequest) -> Any:
-        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
+        posted = [pk for pk in request.POST.getlist("export_items") if is_id(pk)]
         return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)  # type: ignore[attr-defined]
 
     # --- The file -----------------------------------------------------------

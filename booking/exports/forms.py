@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -21,6 +21,12 @@ assert {name for name, _ in FORMAT_CHOICES} == set(FORMATS)
 def business_choices(user: Any) -> list[tuple[str, str]]:
     visible = Business.objects.for_user(user).order_by("name").values_list("slug", "name")
     return [("", "All my businesses"), *visible]
+
+
+# Sessions of any real business fall in this range; beyond it date arithmetic
+# (the week after the end date) would overflow.
+EARLIEST_REPORT_DATE = date(1900, 1, 1)
+LATEST_REPORT_DATE = date(2999, 12, 31)
 
 
 class NewExportForm(forms.Form):
@@ -61,6 +67,11 @@ class ReportFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        for date_ in (start, end):
+            if date_ and not (EARLIEST_REPORT_DATE <= date_ <= LATEST_REPORT_DATE):
+                raise forms.ValidationError(
+                    f"Choose dates between {EARLIEST_REPORT_DATE:%Y} and {LATEST_REPORT_DATE:%Y}."
+                )
         if start and end:
             if start > end:
                 raise forms.ValidationError("The start date must not be after the end date.")

@@ -1,6 +1,13 @@
 """Free text a person or a program sends: what the database can store."""
 
+import re
+
 from booking.services.exceptions import InvalidInput
+
+# A primary key as people and forms send it: ASCII digits that fit a bigint.
+# (str.isdigit() also accepts superscripts and other scripts' digits, which int()
+# refuses or reads as ordinary numbers.)
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def storable(name: str, value: str) -> str:
@@ -13,3 +20,8 @@ def storable(name: str, value: str) -> str:
     except UnicodeEncodeError:
         raise InvalidInput(f"{name} is not valid Unicode text") from None
     return value
+
+
+def is_id(text: str) -> bool:
+    """True when `text` is a primary key the database can look up."""
+    return isinstance(text, str) and _ID.fullmatch(text) is not None

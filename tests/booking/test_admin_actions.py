@@ -428,3 +428,11 @@ def test_a_deleted_booking_is_read_only_but_can_be_restored_from_its_page(desk, 
     )
 
     assert not refreshed(deleted).is_deleted
+
+
+@pytest.mark.parametrize("tampered", ["²", "9" * 25, "\u0661"])
+def test_a_selection_that_is_not_primary_keys_changes_nothing(desk, booking, tampered):
+    response = confirm(desk, "cancel_bookings", [booking], _selected_action=[tampered])
+
+    assert response.status_code == 302
+    assert refreshed(booking).status == BookingStatus.PENDING

@@ -61,3 +61,10 @@ def test_the_version_page_is_read_only(desk, booking):
     assert response.status_code == 200
     assert not response.context["adminform"].form.fields  # every field is read only
     assert 'value="Revert"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("version", ["abc", "²", "9" * 25])
+def test_a_version_that_is_not_an_id_is_not_found(desk, booking, version):
+    url = f"/admin/booking/bookingrequest/{booking.pk}/history/{version}/"
+
+    assert desk.get(url).status_code == 404

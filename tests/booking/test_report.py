@@ -219,3 +219,11 @@ def test_week_without_bookings_is_a_gap_in_the_chart(client, superuser):
     client.force_login(superuser)
     page = client.get(URL, RANGE).content.decode()
     assert page.count("<rect") >= 2 and "18 Mar" in page
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "3000-01-01"])
+def test_dates_beyond_any_session_are_a_form_error(staff_client, known, end):
+    response = staff_client.get(URL, {"start": "2026-01-01", "end": end})
+
+    assert response.status_code == 200
+    assert "Choose dates between 1900 and 2999." in response.content.decode()
