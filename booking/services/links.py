@@ -32,8 +32,11 @@ MAX_TOKEN_LENGTH = 512
 
 
 def _state(booking: BookingRequest) -> str:
+    # The address the link was sent to is part of the state: once staff correct
+    # the booking's email (or it is erased), links sent to the old one die.
     open_ = booking.is_active and not booking.is_deleted
-    raw = f"{booking.reference}:{open_}:{booking.cancelled_at}"
+    email = booking.client_email.strip().casefold()
+    raw = f"{booking.reference}:{open_}:{booking.cancelled_at}:{email}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from booking import services
 from booking.models import BookingStatus
 from booking.services import links, notifications
+from booking.services.details import update_booking_details
 from booking.services.links import TokenCheck
 from tests.factories import make_booking, make_business, make_session
 
@@ -84,6 +85,22 @@ def test_a_token_survives_approval(booking, staff):
     booking.refresh_from_db()
     assert booking.status == BookingStatus.APPROVED
     assert links.check_token(token, booking) is TokenCheck.VALID
+
+
+def test_a_token_dies_once_the_bookings_email_is_corrected(booking, staff):
+    token = links.make_cancel_token(booking)
+    updated = update_booking_details(
+        booking.pk, actor=staff, changes={"client_email": "ada.king@example.com"}
+    )
+    assert links.check_token(token, updated) is TokenCheck.USED
+
+
+def test_a_token_survives_a_change_of_case_in_the_email(booking, staff):
+    token = links.make_cancel_token(booking)
+    updated = update_booking_details(
+        booking.pk, actor=staff, changes={"client_email": booking.client_email.upper()}
+    )
+    assert links.check_token(token, updated) is TokenCheck.VALID
 
 
 def test_a_token_dies_while_the_booking_is_soft_deleted(booking, staff):
