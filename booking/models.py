@@ -239,13 +239,6 @@ class BookingQuerySet(TenantQuerySet):
         """Soft-deleted before `older_than`: what the retention job purges."""
         return self.deleted().filter(deleted_at__lt=older_than)
 
-    def for_client(self, *, email: str = "", phone: str = "") -> BookingQuerySet:
-        if email:
-            return self.filter(client_email__iexact=email.strip())
-        if phone:
-            return self.filter(client_phone=phone)
-        return self.none()
-
     def with_related(self) -> BookingQuerySet:
         return self.select_related("session__business__booking_settings")
 
