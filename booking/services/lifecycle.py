@@ -93,15 +93,17 @@ def _selected_ids(bookings: Selection) -> list[int]:
     return sorted({int(pk) for pk in bookings})
 
 
-def _lock(ids: tuple[int, ...], actor: Any) -> list[BookingRequest]:
+def _lock(ids: tuple[int, ...], actor: Any, *, with_policy: bool) -> list[BookingRequest]:
     rows = BookingRequest.all_objects.filter(pk__in=ids)
     if actor is not None:
         rows = rows.for_user(actor)
-    # The rules read each booking's session, business and policy. They come in two
-    # more queries, one object per session and per business rather than one per
-    # booking (joining them into the locking query cost twice as much), and
-    # unlocked: nothing here changes them.
     locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
+    if not with_policy:
+        return locked
+    # Rules about policy read each booking's session, business and settings. They
+    # come in two more queries, one object per session and per business rather
+    # than one per booking (joining them into the locking query cost twice as
+    # much), and unlocked: nothing here changes them.
     sessions = Session.objects.in_bulk({booking.session_id for booking in locked})
     businesses = Business.objects.select_related("booking_settings").in_bulk(
         {session.business_id for session in sessions.values()}
@@ -120,6 +122,11 @@ class _Operation:
     verb: str
     check: Callable[[BookingRequest], Refusal | None]
     apply: Callable[[list[BookingRequest]], None]
+    # Whether `check` or `apply` read the bookings' sessions and business policy
+    # (the deadline, the deletion switches, whether emails are sent). Without it,
+    # the batch loads the bookings alone, and a caller reading `.session` on a
+    # result loads it on demand.
+    reads_policy: bool = True
 
 
 def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResult:
@@ -127,7 +134,7 @@ def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResul
     ids = _selected_ids(bookings)
     with transaction.atomic():
         for batch in batched(ids, BATCH_SIZE):
-            locked = _lock(batch, actor)
+            locked = _lock(batch, actor, with_policy=operation.reads_policy)
             found = {booking.pk for booking in locked}
             result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
             ready = []
@@ -178,7 +185,7 @@ def _set_status(
         _update(ready, {"status": target}, actor=actor, reason=reason, context=context, now=now)
 
     return _run(
-        _Operation(verb, lambda b: rules.check_status_change(b, target), apply),
+        _Operation(verb, lambda b: rules.check_status_change(b, target), apply, reads_policy=False),
         bookings,
         actor=actor,
     )
@@ -251,7 +258,10 @@ def cancel_bookings(
         notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
 
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
-    return _run(_Operation("cancelled", check, apply), bookings, actor=actor)
+    # A staff cancellation's rule is about status alone; the policy only says
+    # whether the client is emailed.
+    operation = _Operation("cancelled", check, apply, reads_policy=notify_client)
+    return _run(operation, bookings, actor=actor)
 
 
 def soft_delete_bookings(
@@ -309,7 +319,8 @@ def restore_bookings(
             actor=actor, reason=reason, context=context, now=now,
         )  # fmt: skip
 
-    return _run(_Operation("restored", rules.check_restore, apply), bookings, actor=actor)
+    operation = _Operation("restored", rules.check_restore, apply, reads_policy=False)
+    return _run(operation, bookings, actor=actor)
 
 
 def purge_bookings(
