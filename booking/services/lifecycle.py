@@ -32,6 +32,7 @@ from booking.audit import SYSTEM, RequestContext
 from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus, Business, Session
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
+from booking.services.ids import pk_in
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
 from booking.services.text import storable
@@ -94,7 +95,7 @@ def _selected_ids(bookings: Selection) -> list[int]:
 
 
 def _lock(ids: tuple[int, ...], actor: Any, *, with_policy: bool) -> list[BookingRequest]:
-    rows = BookingRequest.all_objects.filter(pk__in=ids)
+    rows = BookingRequest.all_objects.filter(pk_in(ids))
     if actor is not None:
         rows = rows.for_user(actor)
     locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
@@ -160,7 +161,7 @@ def _update(
     now: datetime,
 ) -> None:
     fields = {**fields, "updated_at": now}
-    BookingRequest.all_objects.filter(pk__in=[b.pk for b in bookings]).update(**fields)
+    BookingRequest.all_objects.filter(pk_in([b.pk for b in bookings])).update(**fields)
     for booking in bookings:
         for name, value in fields.items():
             setattr(booking, name, value)
