@@ -270,7 +270,7 @@ class BookingRequest(models.Model):
         max_length=REFERENCE_LENGTH, unique=True, editable=False, default=generate_reference
     )
     client_name = models.CharField(max_length=200)
-    client_email = models.EmailField(db_index=True)
+    client_email = models.EmailField()  # indexed in Meta (no LIKE index: no query wants one)
     client_phone = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(
         max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING
@@ -326,6 +326,7 @@ class BookingRequest(models.Model):
             models.Index(fields=["status"], name="booking_status_idx"),
             models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
             models.Index(fields=["session", "is_deleted"], name="booking_session_deleted_idx"),
+            models.Index(fields=["client_email"], name="booking_client_email_idx"),
         ]
 
     def __str__(self) -> str:
