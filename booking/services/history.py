@@ -26,6 +26,7 @@ from django.db import connections, router
 
 from booking.audit import RequestContext
 from booking.models import BookingRequest
+from booking.services.ids import any_of
 
 HISTORY_BATCH_SIZE = 1000
 
@@ -64,12 +65,12 @@ def _copy_into_history(
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, targets))}) "
         f"SELECT {', '.join(quote(column) for column, _ in copied)}, "
         f"{', '.join(['%s'] * len(given_values))} "
-        f"FROM {quote(source.db_table)} WHERE {quote(source.pk.column)} IN "
+        f"FROM {quote(source.db_table)} WHERE "
     )
     with connection.cursor() as cursor:
         for batch in batched([booking.pk for booking in bookings], HISTORY_BATCH_SIZE):
-            placeholders = ", ".join(["%s"] * len(batch))
-            cursor.execute(f"{prefix}({placeholders})", [*given_values, *batch])
+            where, params = any_of(connection, quote(source.pk.column), batch)
+            cursor.execute(prefix + where, [*given_values, *params])
 
 
 def record_changes(

@@ -32,6 +32,7 @@ from booking.audit import SYSTEM, RequestContext
 from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus, Business, Session
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
+from booking.services.ids import pk_in
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
 from booking.services.text import storable
@@ -94,20 +95,26 @@ def _selected_ids(bookings: Selection) -> list[int]:
 
 
 def _lock(
-    ids: tuple[int, ...], actor: Any, selection: QuerySet[BookingRequest] | None
+    ids: tuple[int, ...],
+    actor: Any,
+    selection: QuerySet[BookingRequest] | None,
+    *,
+    with_policy: bool,
 ) -> list[BookingRequest]:
-    rows = BookingRequest.all_objects.filter(pk__in=ids)
+    rows = BookingRequest.all_objects.filter(pk_in(ids))
     if selection is not None:
         # The caller's filters hold under the lock too: a booking restored after
         # "purge the deleted ones" was resolved to ids is no longer purged.
         rows = rows.filter(pk__in=selection.order_by().values("pk"))
     if actor is not None:
         rows = rows.for_user(actor)
-    # The rules read each booking's session, business and policy. They come in two
-    # more queries, one object per session and per business rather than one per
-    # booking (joining them into the locking query cost twice as much), and
-    # unlocked: nothing here changes them.
     locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
+    if not with_policy:
+        return locked
+    # Rules about policy read each booking's session, business and settings. They
+    # come in two more queries, one object per session and per business rather
+    # than one per booking (joining them into the locking query cost twice as
+    # much), and unlocked: nothing here changes them.
     sessions = Session.objects.in_bulk({booking.session_id for booking in locked})
     businesses = Business.objects.select_related("booking_settings").in_bulk(
         {session.business_id for session in sessions.values()}
@@ -126,6 +133,11 @@ class _Operation:
     verb: str
     check: Callable[[BookingRequest], Refusal | None]
     apply: Callable[[list[BookingRequest]], None]
+    # Whether `check` or `apply` read the bookings' sessions and business policy
+    # (the deadline, the deletion switches, whether emails are sent). Without it,
+    # the batch loads the bookings alone, and a caller reading `.session` on a
+    # result loads it on demand.
+    reads_policy: bool = True
 
 
 def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResult:
@@ -134,7 +146,7 @@ def _run(operation: _Operation, bookings: Selection, *, actor: Any) -> BulkResul
     selection = bookings if isinstance(bookings, QuerySet) else None
     with transaction.atomic():
         for batch in batched(ids, BATCH_SIZE):
-            locked = _lock(batch, actor, selection)
+            locked = _lock(batch, actor, selection, with_policy=operation.reads_policy)
             found = {booking.pk for booking in locked}
             result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
             ready = []
@@ -160,7 +172,7 @@ def _update(
     now: datetime,
 ) -> None:
     fields = {**fields, "updated_at": now}
-    BookingRequest.all_objects.filter(pk__in=[b.pk for b in bookings]).update(**fields)
+    BookingRequest.all_objects.filter(pk_in([b.pk for b in bookings])).update(**fields)
     for booking in bookings:
         for name, value in fields.items():
             setattr(booking, name, value)
@@ -185,7 +197,7 @@ def _set_status(
         _update(ready, {"status": target}, actor=actor, reason=reason, context=context, now=now)
 
     return _run(
-        _Operation(verb, lambda b: rules.check_status_change(b, target), apply),
+        _Operation(verb, lambda b: rules.check_status_change(b, target), apply, reads_policy=False),
         bookings,
         actor=actor,
     )
@@ -258,7 +270,10 @@ def cancel_bookings(
         notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
 
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
-    return _run(_Operation("cancelled", check, apply), bookings, actor=actor)
+    # A staff cancellation's rule is about status alone; the policy only says
+    # whether the client is emailed.
+    operation = _Operation("cancelled", check, apply, reads_policy=notify_client)
+    return _run(operation, bookings, actor=actor)
 
 
 def soft_delete_bookings(
@@ -316,7 +331,8 @@ def restore_bookings(
             actor=actor, reason=reason, context=context, now=now,
         )  # fmt: skip
 
-    return _run(_Operation("restored", rules.check_restore, apply), bookings, actor=actor)
+    operation = _Operation("restored", rules.check_restore, apply, reads_policy=False)
+    return _run(operation, bookings, actor=actor)
 
 
 def purge_bookings(

@@ -47,6 +47,8 @@ def bookings_cancelled(
     bookings: Sequence[BookingRequest], *, by_client: bool, notify_client: bool
 ) -> None:
     """Queue the cancellation emails: the client's, and the business's for a client's own."""
+    if not (by_client or notify_client):
+        return
     now = timezone.now()
     batch = outbox.new_batch()
     emails: list[OutboxEmail] = []

@@ -18,7 +18,7 @@ for 15 minutes). A count adds up the current bucket and the 15 before it, so a
 failure stays counted for between 15 and 16 minutes: the limit errs on the side
 of refusing, and "at most 10 failures within any 15 minutes" always holds. Each
 bucket is one cache key changed with an atomic `incr` (atomic in Redis and in
-local memory), and a count is one `get_many`.
+local memory), and the counts of an attempt are one `get_many`.
 
 IPv6 addresses are counted by their /64 network, which one client usually owns whole.
 """
@@ -120,10 +120,15 @@ def _bucket_keys(limit: Limit, ident: str, now: float) -> list[tuple[int, str]]:
 
 
 def count(limit: Limit, ident: str, *, now: float | None = None) -> int:
+    return counts([(limit, ident)], now=now)[0]
+
+
+def counts(scopes: list[tuple[Limit, str]], *, now: float | None = None) -> list[int]:
+    """The count of each (limit, ident), read in one `get_many` (one round trip to Redis)."""
     now = time.time() if now is None else now
-    keys = _bucket_keys(limit, ident, now)
-    found = _cache().get_many([key for _, key in keys])
-    return sum(int(value) for value in found.values())
+    keys = [[key for _, key in _bucket_keys(limit, ident, now)] for limit, ident in scopes]
+    found = _cache().get_many([key for scope_keys in keys for key in scope_keys])
+    return [sum(int(found.get(key, 0)) for key in scope_keys) for scope_keys in keys]
 
 
 def retry_after(limit: Limit, ident: str, *, now: float | None = None) -> int:
@@ -149,11 +154,16 @@ def hit(limit: Limit, ident: str, *, now: float | None = None) -> str:
     _, key = _bucket_keys(limit, ident, now)[-1]
     cache = _cache()
     timeout = limit.bucket_seconds * (limit.bucket_count + 1)
-    cache.add(key, 0, timeout=timeout)
+    # The bucket usually exists already: one incr. A new one is added with its
+    # timeout; when a concurrent hit added it first, incr it after all.
     try:
         cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
+    except ValueError:
+        if not cache.add(key, 1, timeout=timeout):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=timeout)
     return key
 
 
@@ -211,11 +221,10 @@ class VerificationLimiter:
         when it succeeds (or is refused): concurrent attempts each see the others'
         counts, so however many run at once, no more than the limit get verified.
         """
-        keys = [hit(limit, ident, now=self.now) for limit, ident in self._scopes()]
-        over = any(
-            count(limit, ident, now=self.now) > limit.max_count for limit, ident in self._scopes()
-        )
-        if over:
+        scopes = self._scopes()
+        keys = [hit(limit, ident, now=self.now) for limit, ident in scopes]
+        totals = counts(scopes, now=self.now)
+        if any(total > limit.max_count for (limit, _), total in zip(scopes, totals, strict=True)):
             for key in keys:
                 unhit(key)
             raise self._refusal(max(1, self.locked_for()))
