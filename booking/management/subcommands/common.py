@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import CommandError
 
 from booking.models import Business
@@ -25,3 +27,37 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+class DemoDataSubcommand:
+    """`create-sessions` / `create-bookings`: one shape, two kinds of demo rows."""
+
+    def __init__(self, noun: str, *, default_count: int, create: Any, help: str) -> None:
+        self.noun, self.default_count, self.create, self.help = noun, default_count, create, help
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--business-slug", required=True)
+        parser.add_argument("--count", type=positive_int, default=self.default_count)
+        parser.add_argument(
+            "--seed", type=int, default=None, help="Random seed, for repeatable data."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Show what would be created.")
+
+    def handle(
+        self,
+        command: Any,
+        *,
+        business_slug: str,
+        count: int,
+        seed: int | None,
+        dry_run: bool,
+        **_: Any,
+    ) -> None:
+        business = business_by_slug(business_slug)
+        if dry_run:
+            command.stdout.write(f"Would create {count} {self.noun} for {business}.")
+            return
+        created = self.create(business, count=count, seed=seed)
+        command.stdout.write(
+            command.style.SUCCESS(f"Created {len(created)} {self.noun} for {business}.")
+        )

@@ -1,34 +1,12 @@
-"""bookings create-sessions --business-slug SLUG [--count N]"""
-
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandParser
+"""bookings create-sessions --business-slug SLUG [--count N] [--seed S] [--dry-run]"""
 
 from booking import demo
-from booking.management.subcommands.common import business_by_slug, positive_int
+from booking.management.subcommands.common import DemoDataSubcommand
 
-help = "Create demo sessions relative to now (past, inside the deadline, far ahead)."
-
-
-def add_arguments(parser: CommandParser) -> None:
-    parser.add_argument("--business-slug", required=True)
-    parser.add_argument("--count", type=positive_int, default=20)
-    parser.add_argument("--seed", type=int, default=None, help="Random seed, for repeatable data.")
-    parser.add_argument("--dry-run", action="store_true", help="Show what would be created.")
-
-
-def handle(
-    command: BaseCommand,
-    *,
-    business_slug: str,
-    count: int,
-    seed: int | None,
-    dry_run: bool,
-    **_: Any,
-) -> None:
-    business = business_by_slug(business_slug)
-    if dry_run:
-        command.stdout.write(f"Would create {count} sessions for {business}.")
-        return
-    sessions = demo.create_sessions(business, count=count, seed=seed)
-    command.stdout.write(command.style.SUCCESS(f"Created {len(sessions)} sessions for {business}."))
+_subcommand = DemoDataSubcommand(
+    "sessions",
+    default_count=20,
+    create=demo.create_sessions,
+    help="Create demo sessions relative to now (past, inside the deadline, far ahead).",
+)
+help, add_arguments, handle = _subcommand.help, _subcommand.add_arguments, _subcommand.handle
