@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from booking.admin.tenancy import ReadOnlyBookingInline
 from booking.emails import outbox
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.models import BookingRequest
@@ -38,13 +39,11 @@ def status_badge(email: OutboxEmail) -> str:
     return format_html('<strong style="color:{}">{}</strong>', colour, email.get_status_display())
 
 
-class EmailOutboxInline(admin.TabularInline):
+class EmailOutboxInline(ReadOnlyBookingInline):
     """The booking's emails and their delivery states (for the booking change page)."""
 
     model = OutboxEmail
     fk_name = "booking"
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ("created_at", "kind", "recipient", status_badge, "attempts", "sent_at",
               "last_event_at", "last_error")  # fmt: skip
@@ -52,22 +51,6 @@ class EmailOutboxInline(admin.TabularInline):
     ordering = ("created_at", "pk")
     verbose_name = "email"
     verbose_name_plural = "emails"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Whoever may see the booking may see the emails about it.
-        user = request.user
-        return user.has_perm("booking.view_bookingrequest") or user.has_perm(
-            "booking.change_bookingrequest"
-        )
 
 
 @admin.register(OutboxEmail)

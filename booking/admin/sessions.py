@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -11,34 +9,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
 from booking.models import ACTIVE_STATUSES, BookingRequest, Session
 
 
-class BookingInline(admin.TabularInline):
+class BookingInline(ReadOnlyBookingInline):
     """A session's live bookings, each linking to its change form."""
 
     model = BookingRequest
     fields = ["booking_link", "client_name", "client_email", "status", "cancelled_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
     verbose_name_plural = "bookings (live)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("booking.view_bookingrequest") or request.user.has_perm(
-            "booking.change_bookingrequest"
-        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).for_user(request.user)

@@ -184,3 +184,28 @@ class TenantAdmin(SimpleHistoryAdmin):
                 field.name for field in self.model._meta.many_to_many
             ]
         return super().get_readonly_fields(request, obj)
+
+
+class ReadOnlyBookingInline(admin.TabularInline):
+    """An inline of rows about bookings, shown to whoever may see the bookings.
+
+    Read only: rows are made by the services (bookings, emails), never in a form.
+    """
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        return user.has_perm("booking.view_bookingrequest") or user.has_perm(
+            "booking.change_bookingrequest"
+        )
