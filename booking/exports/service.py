@@ -32,6 +32,7 @@ from booking.exports.tables import (
     source_queryset,
 )
 from booking.exports.writers import FORMATS, Format, csv_chunks, json_chunks, write_file
+from booking.models import BookingRequest, Session
 
 DEFAULT_STREAM_MAX_ROWS = 20_000
 JOB_CHUNK = 1000  # ids per query when a job reads its selection
@@ -72,8 +73,6 @@ def filename_for(table: Table, fmt: Format) -> str:
 
 
 def _rows_source(table: Table, queryset: QuerySet) -> QuerySet:
-    from booking.models import BookingRequest
-
     if table.name == AUDIT.name and queryset.model is BookingRequest:
         return audit_of(queryset)
     return queryset
@@ -176,6 +175,26 @@ def job_rows(job: ExportJob, table: Table, fmt: Format) -> Iterator[list[Any]]:
         return table.rows(source, native=fmt.native, order_by=order)
 
     return chain.from_iterable(chunk_rows(ids) for ids in batched(job.selection, JOB_CHUNK))
+
+
+def still_in_scope(job: ExportJob, user: Any) -> bool:
+    """True while every live row the job's file was made from is still `user`'s to see.
+
+    Someone removed from a business keeps their finished jobs in the list, but no
+    longer downloads a file holding that business's rows.
+    """
+    if user.is_superuser:
+        return True
+    sessions = job.table == SESSIONS.name
+    everything = Session.objects.all() if sessions else BookingRequest.all_objects.all()
+    visible = source_queryset(SESSIONS if sessions else BOOKINGS, user)
+    for ids in batched(job.selection, JOB_CHUNK):
+        outside = everything.filter(pk__in=ids).exclude(
+            pk__in=visible.filter(pk__in=ids).values("pk")
+        )
+        if outside.exists():
+            return False
+    return True
 
 
 def run_job(job: ExportJob) -> ExportJob:

@@ -27,7 +27,7 @@ from booking.exports import retention
 from booking.exports.chart import cancellation_chart
 from booking.exports.forms import NewExportForm, ReportFilterForm
 from booking.exports.models import ExportJob
-from booking.exports.service import export_queryset_for, export_response
+from booking.exports.service import export_queryset_for, export_response, still_in_scope
 from booking.exports.tables import TABLES
 from booking.exports.writers import FORMATS, csv_chunks, json_chunks, write_xlsx
 from booking.models import BookingRequest
@@ -131,6 +131,8 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(ExportJob.objects.owned_by(request.user), pk=pk)
     if not job.is_ready:
         raise Http404("This export is not ready.")
+    if not still_in_scope(job, request.user):
+        raise Http404("This export holds bookings you may no longer see.")
     return FileResponse(
         job.file.open("rb"),
         as_attachment=True,

@@ -396,3 +396,19 @@ def test_timestamps_are_exported_in_utc(staff_client, business, settings):
     make_booking(session=session, created_at=timezone.now() - timedelta(days=1))
     [row] = json.loads(_body(_export(staff_client, format="json")))
     assert row["session_starts_at"] == "2030-03-04T09:30:00+00:00"
+
+
+def test_a_finished_job_cannot_be_downloaded_after_leaving_the_business(
+    staff_client, staff, business, session
+):
+    booking = make_booking(session=session)
+    job = ExportJob.objects.create(
+        owner=staff, table="bookings", format="csv", selection=[booking.pk]
+    )
+    run_job(job)
+    url = reverse("booking_exports:download", args=[job.pk])
+    assert staff_client.get(url).status_code == 200
+
+    business.staff.remove(staff)
+
+    assert staff_client.get(url).status_code == 404
