@@ -31,19 +31,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.core.exceptions import BadRequest, FieldError, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.urls import reverse
 from import_export.admin import ExportActionMixin
 
-from booking.exports.models import ExportJob
 from booking.exports.resources import EXPORT_FORMATS, AuditResource, BookingResource
-from booking.exports.service import export_response
+from booking.exports.views import export_or_queue
 from booking.exports.writers import FORMATS
 from booking.services.text import is_id
 
@@ -112,7 +110,7 @@ class StreamingExportMixin(ExportActionMixin):
             raise PermissionDenied
         resource = self.choose_export_resource_class(export_form, request)
         columns = self.get_export_resource_fields_from_form(export_form)
-        result = export_response(
+        return export_or_queue(
             request,
             queryset,
             table=resource.table,
@@ -120,11 +118,3 @@ class StreamingExportMixin(ExportActionMixin):
             columns=columns,
             description=f"{resource.table.title} from the change list",
         )
-        if isinstance(result, ExportJob):
-            messages.info(
-                request,
-                f"This export is large, so it is being prepared in the background "
-                f"(export #{result.pk}). Download it here when it is ready.",
-            )
-            return redirect("booking_exports:jobs")
-        return result

@@ -98,13 +98,19 @@ def new_export(request: HttpRequest) -> HttpResponseBase:
         business=form.cleaned_data["business"],
         include_deleted=form.cleaned_data["include_deleted"],
     )
-    result = export_response(
+    return export_or_queue(
         request,
         queryset,
         table=table,
         fmt=form.cleaned_data["format"],
         description=_describe(form),
     )
+
+
+def export_or_queue(request: HttpRequest, queryset: Any, **export: Any) -> HttpResponseBase:
+    """The file itself, or, for an export too large for a request, a background job
+    and a redirect to "My exports" saying so (`export_response`'s keywords)."""
+    result = export_response(request, queryset, **export)
     if isinstance(result, ExportJob):
         messages.info(
             request,
