@@ -54,6 +54,7 @@ test: venv
 lint: venv
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy
 
 clean-venv:
 	rm -rf $(VENV)

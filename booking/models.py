@@ -19,7 +19,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from booking.actors import User
+    from booking.audit import RequestContext
 
 # No 0/O/1/I: a reference is read aloud and typed from paper. 32 symbols ** 8 = 2**40.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -72,7 +73,7 @@ def audited(**kwargs: Any) -> HistoricalRecords:
     return AuditedRecords(bases=[AuditContext], **kwargs)
 
 
-class TenantQuerySet(models.QuerySet):
+class TenantQuerySet[M: models.Model](models.QuerySet[M]):
     """Rows visible to a user: all for a superuser, else their businesses' rows.
 
     Scoping uses a subquery on business membership rather than a join, so the
@@ -81,16 +82,16 @@ class TenantQuerySet(models.QuerySet):
 
     business_path = "business"
 
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+    def for_user(self, user: User) -> Self:
         if not (user.is_active and user.is_staff):
             return self.none()
         if user.is_superuser:
             return self
-        member_of = Business.objects.filter(staff=user).values("pk")
+        member_of = Business.objects.filter(staff=user.pk).values("pk")
         return self.filter(**{f"{self.business_path}__in": member_of})
 
 
-class BusinessQuerySet(TenantQuerySet):
+class BusinessQuerySet(TenantQuerySet["Business"]):
     business_path = "pk"
 
     def get_by_natural_key(self, slug: str) -> Business:
@@ -143,7 +144,7 @@ class Business(models.Model):
         return ZoneInfo(self.timezone)
 
 
-class BookingSettingsQuerySet(TenantQuerySet):
+class BookingSettingsQuerySet(TenantQuerySet["BookingSettings"]):
     def get_by_natural_key(self, slug: str) -> BookingSettings:
         return self.get(business__slug=slug)
 
@@ -181,7 +182,7 @@ class BookingSettings(models.Model):
     natural_key.dependencies = ["booking.business"]  # type: ignore[attr-defined]
 
 
-class SessionQuerySet(TenantQuerySet):
+class SessionQuerySet(TenantQuerySet["Session"]):
     def upcoming(self, *, now: datetime) -> SessionQuerySet:
         return self.filter(starts_at__gt=now)
 
@@ -220,7 +221,7 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
 
-class BookingQuerySet(TenantQuerySet):
+class BookingQuerySet(TenantQuerySet["BookingRequest"]):
     business_path = "session__business"
 
     def live(self) -> BookingQuerySet:
@@ -299,6 +300,12 @@ class BookingRequest(models.Model):
 
     objects = LiveBookingManager()
     all_objects = AllBookingManager()
+
+    # Set on an instance before save(): simple-history's documented hooks for the
+    # record's user and reason, and our signal's request origin (booking.signals).
+    _history_user: User | None
+    _change_reason: str
+    _history_context: RequestContext
     # The historical table is read by booking (id), date, user and session; its
     # copies of the other indexes served no query and slowed every bulk change.
     history = audited(no_db_index=["reference", "client_email", "cancelled_by", "deleted_by"])

@@ -10,7 +10,8 @@ data" (`booking.admin.erasure`).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import tzinfo
+from typing import Any, Literal
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
@@ -76,7 +77,13 @@ class ChangeListQuerySet(BookingQuerySet):
     sessions give the same answer with one truncation per session.
     """
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> Any:
+    def datetimes(
+        self,
+        field_name: str,
+        kind: Literal["year", "month", "week", "day", "hour", "minute", "second"],
+        order: Literal["ASC", "DESC"] = "ASC",
+        tzinfo: tzinfo | None = None,
+    ) -> Any:
         if field_name != "session__starts_at":
             return super().datetimes(field_name, kind, order, tzinfo)
         sessions = Session.objects.filter(pk__in=self.order_by().values("session_id"))

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from booking.audit import RequestContext
-from booking.models import REASON_MAX_LENGTH, BookingRequest, BookingStatus
+from booking.models import REASON_MAX_LENGTH, BookingQuerySet, BookingRequest, BookingStatus
 from booking.services import ACTIONS, Skip, rules
 from booking.services import exceptions as exc
 from booking.services.lifecycle import GONE
@@ -248,7 +248,7 @@ def confirm_or_run(
     narrowed to the selection (and the change list's filters).
     """
     now = timezone.now()
-    queryset = queryset.with_related().order_by("pk")
+    queryset = cast(BookingQuerySet, queryset).with_related().order_by("pk")
     select_across = request.POST.get("select_across") == "1" and not _from_change_form(request)
     sample = list(queryset[:PREVIEW_LIMIT])
     total = len(sample) if len(sample) < PREVIEW_LIMIT else queryset.count()

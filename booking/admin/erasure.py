@@ -110,9 +110,12 @@ class ErasureForm(forms.Form):
 
 
 def _erase(client: Client, request: HttpRequest, **kwargs: Any) -> service.ErasureResult:
-    who = {"email": client.email} if client.email else {"phone": client.phone}
     return service.erase_client_data(
-        **who, actor=request.user, context=RequestContext.from_request(request), **kwargs
+        email=client.email,
+        phone="" if client.email else client.phone,
+        actor=request.user,
+        context=RequestContext.from_request(request),
+        **kwargs,
     )
 
 

@@ -8,7 +8,7 @@ email's business (kept after a purge, when the booking is gone).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from booking.admin.tenancy import ReadOnlyBookingInline
 from booking.emails import outbox
-from booking.emails.models import EmailStatus, OutboxEmail
+from booking.emails.models import EmailStatus, OutboxEmail, OutboxQuerySet
 from booking.models import BookingRequest
 
 STATUS_COLOURS = {
@@ -33,19 +33,24 @@ STATUS_COLOURS = {
 }
 
 
-@admin.display(description="status", ordering="status")
-def status_badge(email: OutboxEmail) -> str:
-    colour = STATUS_COLOURS.get(EmailStatus(email.status), "inherit")
-    return format_html('<strong style="color:{}">{}</strong>', colour, email.get_status_display())
+class StatusBadge:
+    """The email's status in its colour, for the list and both read-only views."""
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, email: OutboxEmail) -> str:
+        colour = STATUS_COLOURS.get(EmailStatus(email.status), "inherit")
+        return format_html(
+            '<strong style="color:{}">{}</strong>', colour, email.get_status_display()
+        )
 
 
-class EmailOutboxInline(ReadOnlyBookingInline):
+class EmailOutboxInline(StatusBadge, ReadOnlyBookingInline):
     """The booking's emails and their delivery states (for the booking change page)."""
 
     model = OutboxEmail
     fk_name = "booking"
     show_change_link = True
-    fields = ("created_at", "kind", "recipient", status_badge, "attempts", "sent_at",
+    fields = ("created_at", "kind", "recipient", "status_badge", "attempts", "sent_at",
               "last_event_at", "last_error")  # fmt: skip
     readonly_fields = fields
     ordering = ("created_at", "pk")
@@ -54,8 +59,8 @@ class EmailOutboxInline(ReadOnlyBookingInline):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "reference", "kind", "recipient", status_badge, "attempts",
+class OutboxEmailAdmin(StatusBadge, admin.ModelAdmin):
+    list_display = ("created_at", "reference", "kind", "recipient", "status_badge", "attempts",
                     "sent_at", "business")  # fmt: skip
     list_filter = ("status", "kind", ("business", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=reference", "recipient", "=provider_message_id")
@@ -65,17 +70,17 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     actions = ["resend_emails"]
     fieldsets = (
         (None, {"fields": ("kind", "booking_link", "business", "recipient", "reply_to")}),
-        ("Delivery", {"fields": (status_badge, "attempts", "last_error", "provider_message_id",
+        ("Delivery", {"fields": ("status_badge", "attempts", "last_error", "provider_message_id",
                                  "created_at", "next_attempt_at", "sent_at", "last_event_at")}),
         ("Content", {"fields": ("subject", "text_body", "html_body")}),
     )  # fmt: skip
-    readonly_fields = ("kind", "booking_link", "business", "recipient", "reply_to", status_badge,
+    readonly_fields = ("kind", "booking_link", "business", "recipient", "reply_to", "status_badge",
                        "attempts", "last_error", "provider_message_id", "created_at",
                        "next_attempt_at", "sent_at", "last_event_at", "subject", "text_body",
                        "html_body")  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEmail]:
-        return super().get_queryset(request).for_user(request.user)
+        return cast(OutboxQuerySet, super().get_queryset(request)).for_user(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
-from booking.models import ACTIVE_STATUSES, BookingRequest, Session
+from booking.models import ACTIVE_STATUSES, BookingQuerySet, BookingRequest, Session
 
 
 class BookingInline(ReadOnlyBookingInline):
@@ -18,12 +20,12 @@ class BookingInline(ReadOnlyBookingInline):
 
     model = BookingRequest
     fields = ["booking_link", "client_name", "client_email", "status", "cancelled_at"]
-    readonly_fields = fields
+    readonly_fields = ["booking_link", "client_name", "client_email", "status", "cancelled_at"]
     show_change_link = False
     verbose_name_plural = "bookings (live)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).for_user(request.user)
+        return cast(BookingQuerySet, super().get_queryset(request)).for_user(request.user)
 
     @admin.display(description="Reference")
     def booking_link(self, booking: BookingRequest) -> str:
@@ -53,4 +55,5 @@ class SessionAdmin(TenantAdmin):
 
     @admin.display(description="Booked / capacity", ordering="booked_count")
     def booked(self, session: Session) -> str:
-        return f"{session.booked_count} / {session.capacity}"
+        booked_count = session.booked_count  # type: ignore[attr-defined]  # get_queryset's annotation
+        return f"{booked_count} / {session.capacity}"

@@ -263,8 +263,8 @@ STAFF_ERRORS = {
     "403": error("Not staff, lacking the permission, the business's policy, or a CSRF refusal."),
 }
 UNKNOWN_BOOKING = error("Unknown booking, or another business's (the same answer).")
-LOGGED_IN = [{"sessionCookie": []}]
-LOGGED_IN_WITH_CSRF = [{"sessionCookie": [], "csrfToken": []}]
+LOGGED_IN: list[dict[str, list[str]]] = [{"sessionCookie": []}]
+LOGGED_IN_WITH_CSRF: list[dict[str, list[str]]] = [{"sessionCookie": [], "csrfToken": []}]
 
 STAFF_PATHS: dict[str, Any] = {
     "/api/booking/manage/": {

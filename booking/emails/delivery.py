@@ -33,6 +33,7 @@ from anymail.exceptions import (
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
 )
+from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db.models import F
@@ -78,18 +79,18 @@ def is_transient(error: BaseException) -> bool:
 
 
 def as_message(email: OutboxEmail) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+    # Anymail's options (Django's own backends ignore them): shown in the
+    # provider's dashboard and echoed back by its tracking webhooks.
+    message = AnymailMessage(
         email.subject,
         email.text_body,
         settings.DEFAULT_FROM_EMAIL,
         [email.recipient],
         reply_to=[email.reply_to] if email.reply_to else [],
+        metadata={"outbox_id": str(email.pk), "booking_reference": email.reference},
+        tags=[email.kind],
     )
     message.attach_alternative(email.html_body, "text/html")
-    # Anymail options (ignored by Django's own backends): shown in the provider's
-    # dashboard and echoed back by its tracking webhooks.
-    message.metadata = {"outbox_id": str(email.pk), "booking_reference": email.reference}
-    message.tags = [email.kind]
     return message
 
 

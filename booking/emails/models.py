@@ -16,6 +16,7 @@ historical record, which is what support needs to correlate the two.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
@@ -42,7 +43,7 @@ class EmailStatus(models.TextChoices):
     COMPLAINED = "complained", "Complained (spam)"
 
 
-class OutboxQuerySet(TenantQuerySet):
+class OutboxQuerySet(TenantQuerySet["OutboxEmail"]):
     business_path = "business"
 
     def queued(self) -> OutboxQuerySet:
@@ -51,7 +52,7 @@ class OutboxQuerySet(TenantQuerySet):
     def failed(self) -> OutboxQuerySet:
         return self.filter(status=EmailStatus.FAILED)
 
-    def stranded(self, *, before: timezone.datetime) -> OutboxQuerySet:
+    def stranded(self, *, before: datetime) -> OutboxQuerySet:
         """Rows a crash may have left behind: due (or claimed) before `before` and unsent."""
         return self.filter(
             Q(status=EmailStatus.QUEUED, next_attempt_at__lt=before)

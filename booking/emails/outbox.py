@@ -73,7 +73,7 @@ def resend(emails: QuerySet[OutboxEmail], *, now: datetime | None = None) -> int
     under a conditional update, so two staff clicking at once queue them once.
     """
     now = now or timezone.now()
-    ids = list(emails.failed().order_by("pk").values_list("pk", flat=True))
+    ids = list(emails.filter(status=EmailStatus.FAILED).order_by("pk").values_list("pk", flat=True))
     count = 0
     with transaction.atomic():
         for chunk in batched(ids, CHUNK):

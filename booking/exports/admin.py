@@ -68,11 +68,11 @@ class StreamingExportMixin(ExportActionMixin):
         )
         if (
             action_location == ActionLocation.CHANGE_LIST
-            and self.actions is not None  # type: ignore[attr-defined]
+            and self.actions is not None
             and IS_POPUP_VAR not in request.GET
             and self.has_export_permission(request)
         ):
-            action = self.get_action("export_admin_action", action_location)  # type: ignore[attr-defined]
+            action = self.get_action("export_admin_action", action_location)
             actions[action.name] = action
         return actions
 
@@ -81,8 +81,8 @@ class StreamingExportMixin(ExportActionMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         if request.POST.get("select_across") == "1":
-            opts = self.model._meta  # type: ignore[attr-defined]
-            url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_export")  # type: ignore[attr-defined]
+            opts = self.model._meta
+            url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_export")
             query = request.GET.urlencode()
             return HttpResponseRedirect(f"{url}?{query}" if query else url)
         return super().export_admin_action(request, queryset)
@@ -100,7 +100,7 @@ class StreamingExportMixin(ExportActionMixin):
 
     def get_valid_export_item_pks(self, request: HttpRequest) -> Any:
         posted = [pk for pk in request.POST.getlist("export_items") if is_id(pk)]
-        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)  # type: ignore[attr-defined]
+        return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
 
     # --- The file -----------------------------------------------------------
     def _do_file_export(

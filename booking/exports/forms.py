@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -41,7 +41,7 @@ class NewExportForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["business"].choices = business_choices(user)
+        cast(forms.ChoiceField, self.fields["business"]).choices = business_choices(user)
 
 
 class ReportFilterForm(forms.Form):
@@ -55,7 +55,7 @@ class ReportFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["business"].choices = business_choices(user)
+        cast(forms.ChoiceField, self.fields["business"]).choices = business_choices(user)
 
     @staticmethod
     def default_range() -> dict[str, Any]:
@@ -65,7 +65,8 @@ class ReportFilterForm(forms.Form):
         return {"start": monday - timedelta(weeks=12), "end": monday + timedelta(weeks=5, days=-1)}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         for date_ in (start, end):
             if date_ and not (EARLIEST_REPORT_DATE <= date_ <= LATEST_REPORT_DATE):

@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 
-class ExportJobQuerySet(models.QuerySet):
+class ExportJobQuerySet(models.QuerySet["ExportJob"]):
     def owned_by(self, user: object) -> ExportJobQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
@@ -79,5 +79,5 @@ class ExportJob(models.Model):
 def delete_job_file(sender: type[ExportJob], instance: ExportJob, **kwargs: Any) -> None:
     """Delete the job's file after the transaction that deleted the row commits
     (a rolled-back deletion, such as an erasure's dry run, keeps it)."""
-    if instance.file:
+    if instance.file and instance.file.name:
         transaction.on_commit(partial(instance.file.storage.delete, instance.file.name))

@@ -141,10 +141,10 @@ def cancellation_report(
             .annotate(count=Count("pk"))
             .order_by("-count", "cancellation_reason")
         )
-        for item in reasons:
-            row = rows.get((item["session__business"], _as_date(item["week"], tz)))
+        for reason in reasons:
+            row = rows.get((reason["session__business"], _as_date(reason["week"], tz)))
             if row is not None and len(row.reasons) < TOP_REASONS:
-                row.reasons.append((item["cancellation_reason"], item["count"]))
+                row.reasons.append((reason["cancellation_reason"], reason["count"]))
     return sorted(rows.values(), key=lambda row: (row.business.casefold(), row.week_start))
 
 

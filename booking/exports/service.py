@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from itertools import batched, chain
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +32,7 @@ from booking.exports.tables import (
     source_queryset,
 )
 from booking.exports.writers import FORMATS, Format, csv_chunks, json_chunks, write_file
-from booking.models import BookingRequest, Session
+from booking.models import BookingQuerySet, BookingRequest, Session
 
 DEFAULT_STREAM_MAX_ROWS = 20_000
 JOB_CHUNK = 1000  # ids per query when a job reads its selection
@@ -57,7 +57,7 @@ def export_queryset_for(
     queryset = source_queryset(table, request.user)
     if table.name == BOOKINGS.name:
         if not include_deleted:
-            queryset = queryset.live()
+            queryset = cast(BookingQuerySet, queryset).live()
         if business:
             queryset = queryset.filter(session__business__slug=business)
     elif table.name == AUDIT.name:

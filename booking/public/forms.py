@@ -36,7 +36,8 @@ class ContactDetailsForm(PublicForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not (data.get("client_email") or data.get("client_phone")):
             raise forms.ValidationError(
                 "Enter the email address or the phone number you booked with.", code="required"

@@ -110,8 +110,8 @@ def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
             return Notice("Already cancelled", "This booking is already cancelled.", kind="info")
         return Notice(
             "Nothing to cancel",
-            f"This booking is {STATUS_WORDS[summary.booking.status].lower()}, so there is "
-            f"nothing to cancel.",
+            f"This booking is {STATUS_WORDS[BookingStatus(summary.booking.status)].lower()}, "
+            f"so there is nothing to cancel.",
             kind="info",
         )
     return Notice("Please check your input", error.message)
@@ -151,7 +151,7 @@ def _render_page(
         {
             "summary": summary,
             "booking": booking,
-            "status_words": STATUS_WORDS[booking.status],
+            "status_words": STATUS_WORDS[BookingStatus(booking.status)],
             "form": form,
             "signed": isinstance(form, SignedLinkCancelForm),
             "link_form": link_form or LinkRequestForm(),
@@ -217,6 +217,7 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
             status=error.status_code,
         )
     summary = Summary.of(cancelled)
+    assert cancelled.cancelled_at is not None  # set by the cancellation
     return render(
         request,
         "booking/public/cancelled.html",

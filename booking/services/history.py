@@ -69,7 +69,7 @@ def _copy_into_history(
     )
     with connection.cursor() as cursor:
         for batch in batched([booking.pk for booking in bookings], HISTORY_BATCH_SIZE):
-            where, params = any_of(connection, quote(source.pk.column), batch)
+            where, params = any_of(connection, quote(str(source.pk.column)), batch)
             cursor.execute(prefix + where, [*given_values, *params])
 
 

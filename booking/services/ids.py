@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Lookup
+from django.db.models.sql.compiler import SQLCompiler
 
 
-def any_of(connection: Any, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+def any_of(
+    connection: BaseDatabaseWrapper, column: str, ids: Sequence[int]
+) -> tuple[str, list[Any]]:
     """SQL true for rows whose `column` (already quoted) is one of `ids`, and its parameters."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(ids)]
@@ -28,10 +32,12 @@ class _AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False  # the ids are ints already; psycopg adapts the list as an array
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sql, params = any_of(connection, lhs, [int(pk) for pk in self.rhs])
-        return sql, [*lhs_params, *params]
+        return sql, (*lhs_params, *params)
 
 
 def pk_in(ids: Sequence[int]) -> _AnyOf:

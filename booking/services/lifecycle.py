@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
-from typing import Any
+from typing import Any, cast
 
 from django.db import models, transaction
 from django.db.models import ProtectedError, QuerySet
@@ -380,9 +380,10 @@ def _delete(bookings: list[BookingRequest]) -> None:
     ids = [booking.pk for booking in bookings]
     for relation in BookingRequest._meta.related_objects:
         field = relation.field
-        if relation.many_to_many:
+        if isinstance(relation, models.ManyToManyRel) and relation.through is not None:
             through = relation.through._base_manager
-            through.filter(**{f"{field.m2m_reverse_field_name()}__in": ids}).delete()
+            reverse_name = cast(models.ManyToManyField, field).m2m_reverse_field_name()
+            through.filter(**{f"{reverse_name}__in": ids}).delete()
             continue
         dependants = relation.related_model._base_manager.filter(**{f"{field.name}__in": ids})
         if relation.on_delete is models.CASCADE:

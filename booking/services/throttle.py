@@ -241,8 +241,8 @@ class VerificationLimiter:
 def allow_link_request(*, reference: str, ip: str | None, now: float | None = None) -> bool:
     """Count a cancellation-link request; False when this booking or IP has had its share."""
     scopes = [(link_requests_per_booking(), reference)]
-    if ip_key(ip):
-        scopes.append((link_requests_per_ip(), ip_key(ip)))
+    if address := ip_key(ip):
+        scopes.append((link_requests_per_ip(), address))
     if any(count(limit, ident, now=now) >= limit.max_count for limit, ident in scopes):
         return False
     for limit, ident in scopes:

@@ -44,7 +44,7 @@ def single_values(params: QueryDict, allowed: tuple[str, ...]) -> dict[str, str]
     repeated = sorted(name for name, values in params.lists() if len(values) > 1)
     if repeated:
         raise InvalidInput(f"parameter(s) given more than once: {', '.join(repeated)}")
-    return {name: storable(name, params[name]) for name in params}
+    return {name: storable(name, params.get(name, "")) for name in params}
 
 
 def query_bool(name: str, value: str) -> bool:

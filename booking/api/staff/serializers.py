@@ -59,7 +59,7 @@ def history_json(records: list[Any]) -> list[dict[str, Any]]:
     entries = []
     previous = None
     for record in ordered:
-        changes = []
+        changes: list[dict[str, Any]] = []
         if previous is not None:
             delta = record.diff_against(previous)
             changes = [

@@ -6,16 +6,15 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
-from django.db.models import QuerySet
 
-from booking.models import BookingRequest
+from booking.models import BookingQuerySet, BookingRequest
 from booking.services import BulkResult
 from booking.services.rules import Refusal
 
 
 def preview(
     command: BaseCommand,
-    bookings: QuerySet[BookingRequest],
+    bookings: BookingQuerySet,
     check: Callable[[BookingRequest], Refusal | None],
     verb: str,
 ) -> None:
