@@ -1,7 +1,9 @@
-"""The booking admin: the change list staff work from, and the six life-cycle actions.
+"""The booking admin: the change list staff work from, and the life-cycle actions.
 
-No state changes here: every action goes through `confirm_or_run`, which
-previews with the rules and acts through one `booking.services` call. Django's
+No state changes here. The actions are generated from the declared table
+(`booking.services.actions.ACTIONS`): each goes through `confirm_or_run`, which
+previews with the action's rule and acts through its service, and each is
+offered only to users holding its declared permission (`get_actions`). Django's
 hard delete (the `delete_selected` action and the delete view) is switched off:
 purge is the only way to delete a booking. The export button and action come
 from `StreamingExportMixin`; superusers also have "Erase client's personal
@@ -30,8 +32,8 @@ from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
 from booking.models import BookingQuerySet, BookingRequest, Session
 from booking.services import details
+from booking.services.actions import ACTIONS, Action
 from booking.services.exceptions import BookingError
-from booking.services.lifecycle import PERMISSIONS
 from booking.services.text import is_id
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -90,16 +92,21 @@ class ChangeListQuerySet(BookingQuerySet):
         return sessions.datetimes("starts_at", kind, order, tzinfo)
 
 
-def _action(name: str, spec: confirmation.BookingAction, permission: str, one: str, many: str):
-    """An admin action offered on the change list and on the change form."""
+def _admin_action(action: Action) -> Any:
+    """The admin action of a declared action, offered on the change list and the change form.
+
+    Who may use it is `get_actions`'s filter, by the action's declared permission.
+    """
 
     @admin.action(
-        description=one, description_plural=many, permissions=[permission], location=BOTH_PLACES
+        description=action.description,
+        description_plural=action.description_plural,
+        location=BOTH_PLACES,
     )
     def run(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return confirmation.confirm_or_run(modeladmin, request, queryset, spec, name)
+        return confirmation.confirm_or_run(modeladmin, request, queryset, action)
 
-    run.__name__ = name
+    run.__name__ = action.admin_name
     return run
 
 
@@ -165,54 +172,13 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
-    actions = [
-        _action(
-            "approve_bookings", confirmation.APPROVE, "change",
-            "Approve this booking", "Approve selected bookings",
-        ),
-        _action(
-            "reject_bookings", confirmation.REJECT, "change",
-            "Reject this booking", "Reject selected bookings",
-        ),
-        _action(
-            "cancel_bookings", confirmation.CANCEL, "cancel",
-            "Cancel this booking", "Cancel selected bookings",
-        ),
-        _action(
-            "soft_delete_bookings", confirmation.SOFT_DELETE, "soft_delete",
-            "Delete this booking (restorable)", "Delete selected bookings (restorable)",
-        ),
-        _action(
-            "restore_bookings", confirmation.RESTORE, "restore",
-            "Restore this booking", "Restore selected bookings",
-        ),
-        _action(
-            "purge_bookings", confirmation.PURGE, "purge",
-            "Purge this booking permanently", "Purge selected bookings permanently",
-        ),
-        erasure.erase_client_data,
-    ]  # fmt: skip
+    actions = [*(_admin_action(action) for action in ACTIONS.values()), erasure.erase_client_data]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         return ChangeListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
 
     # --- Permissions --------------------------------------------------------
-    def _may(self, request: HttpRequest, action: str) -> bool:
-        return request.user.has_perm(PERMISSIONS[action])
-
-    def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return self._may(request, "cancel")
-
-    def has_soft_delete_permission(self, request: HttpRequest) -> bool:
-        return self._may(request, "soft_delete")
-
-    def has_restore_permission(self, request: HttpRequest) -> bool:
-        return self._may(request, "restore")
-
-    def has_purge_permission(self, request: HttpRequest) -> bool:
-        return self._may(request, "purge")
-
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
@@ -247,6 +213,9 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     ) -> dict:
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
+        for action in ACTIONS.values():
+            if not request.user.has_perm(action.permission):
+                actions.pop(action.admin_name, None)
         return actions
 
     def response_action(

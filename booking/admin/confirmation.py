@@ -1,23 +1,23 @@
 """One confirmation step for every state-changing booking action.
 
-Each action (approve, reject, cancel, soft delete, restore, purge) is described
-by a `BookingAction` and handled by `confirm_or_run`, from the change list and
-from a booking's change form alike:
+Each action is declared once in `booking.services.actions` (an `Action`) and
+handled here by `confirm_or_run`, from the change list and from a booking's
+change form alike, without naming any action:
 
 1. the first POST (the admin's action form) renders
    `admin/booking/action_confirmation.html`: every selected booking with what
-   will happen to it, previewed with the pure rules of `booking.services.rules`;
+   will happen to it, previewed with the action's pure rule;
 2. the page posts back to the URL it came from, with `post=yes`, the reason,
-   `notify_client` where an email applies and, for purge, `confirmation=PURGE`;
-3. only then does one service call act, under its own lock, with the admin's
-   tenant-scoped queryset; it re-checks every rule, so a stale or tampered page
-   changes nothing it should not. One message sums up the result.
+   the action's declared options (`notify_client` where an email applies) and,
+   for an action with a typed confirmation, that word (`confirmation=PURGE`);
+3. only then does one service call act (`Action.run`), under its own lock, with
+   the admin's tenant-scoped queryset; it re-checks every rule, so a stale or
+   tampered page changes nothing it should not. One message sums up the result.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -34,9 +34,10 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from booking.audit import RequestContext
-from booking.models import REASON_MAX_LENGTH, BookingQuerySet, BookingRequest, BookingStatus
-from booking.services import ACTIONS, Skip, rules
+from booking.models import REASON_MAX_LENGTH, BookingQuerySet, BookingRequest
+from booking.services import Skip
 from booking.services import exceptions as exc
+from booking.services.actions import CONFIRMED, Action, Option
 from booking.services.lifecycle import GONE
 from booking.services.rules import Refusal
 from booking.services.text import is_id
@@ -51,70 +52,17 @@ GIVEN_REASON = "(reason given)"
 CONFIRMATION_TEMPLATE = "admin/booking/action_confirmation.html"
 CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 
-Check = Callable[[BookingRequest, str], Refusal | None]
-Emails = Callable[[BookingRequest, datetime], bool]
 
-
-@dataclass(frozen=True)
-class BookingAction:
-    """What one admin action does, in the words its confirmation page uses."""
-
-    service_name: str  # the key in booking.services.ACTIONS
-    title: str  # "Cancel bookings"
-    verb: str  # "cancel", for "Yes, cancel 3 bookings"
-    will: str  # "will be cancelled"
-    check: Check
-    emails: Emails | None = None  # would this booking's client be emailed?
-    reason_policy: bool = False  # the business's require_deletion_reason applies
-    typed_confirmation: str = ""  # the word to type, for an irreversible action
-    danger: bool = False
-
-    @property
-    def service(self) -> Callable[..., Any]:
-        return ACTIONS[self.service_name]
-
-
-def _status_check(target: str) -> Check:
-    return lambda booking, reason: rules.check_status_change(booking, target)
-
-
-def _cancellation_email(booking: BookingRequest, now: datetime) -> bool:
-    return rules.policy_of(booking).send_cancellation_emails
-
-
-def _removal_email(booking: BookingRequest, now: datetime) -> bool:
-    return not booking.is_deleted and rules.is_active_future(booking, now=now)
-
-
-APPROVE = BookingAction(
-    "approve", "Approve bookings", "approve", "will be approved",
-    _status_check(BookingStatus.APPROVED),
-)  # fmt: skip
-REJECT = BookingAction(
-    "reject", "Reject bookings", "reject", "will be rejected",
-    _status_check(BookingStatus.REJECTED),
-)  # fmt: skip
-CANCEL = BookingAction(
-    "cancel", "Cancel bookings", "cancel", "will be cancelled",
-    _status_check(BookingStatus.CANCELLED), emails=_cancellation_email,
-)  # fmt: skip
-SOFT_DELETE = BookingAction(
-    "soft_delete", "Delete bookings (soft delete)", "delete", "will be deleted (restorable)",
-    lambda booking, reason: rules.check_soft_delete(booking, reason=reason),
-    emails=_removal_email, reason_policy=True,
-)  # fmt: skip
-RESTORE = BookingAction(
-    "restore", "Restore deleted bookings", "restore", "will be restored",
-    lambda booking, reason: rules.check_restore(booking),
-)  # fmt: skip
-PURGE = BookingAction(
-    "purge", "Purge bookings permanently", "purge", "will be purged permanently",
-    lambda booking, reason: rules.check_purge(booking, reason=reason),
-    emails=_removal_email, reason_policy=True, typed_confirmation="PURGE", danger=True,
-)  # fmt: skip
+def option_field(option: Option) -> forms.Field:
+    """The form field asking for an option: a checkbox, ticked by default."""
+    return forms.BooleanField(
+        required=False, initial=option.default, label=option.label, help_text=option.help_text
+    )
 
 
 class ConfirmationForm(forms.Form):
+    """The reason, the action's asked options, and its typed confirmation word, if any."""
+
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=REASON_MAX_LENGTH,
@@ -122,17 +70,13 @@ class ConfirmationForm(forms.Form):
         help_text=f"Recorded in the history and, where an email goes out, told to the client. "
         f"At most {REASON_MAX_LENGTH} characters.",
     )
-    notify_client = forms.BooleanField(
-        required=False, initial=True, label="Notify the client by email"
-    )
-    confirmation = forms.CharField(required=False, max_length=20, strip=False)
 
     def __init__(
         self,
         *args: Any,
-        action: BookingAction,
+        action: Action,
         reason_required: bool,
-        offer_notify: bool,
+        offer_email_options: bool,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -143,14 +87,29 @@ class ConfirmationForm(forms.Form):
                 "Required: a selected booking's business asks for a reason. "
                 + self.fields["reason"].help_text
             )
-        if not offer_notify:
-            del self.fields["notify_client"]
+        self.options = [
+            option
+            for option in action.asked_options
+            if offer_email_options or not option.only_with_email
+        ]
+        for option in self.options:
+            self.fields[option.name] = option_field(option)
         if action.typed_confirmation:
             word = action.typed_confirmation
-            self.fields["confirmation"].label = f"Type {word} to confirm"
+            self.fields["confirmation"] = forms.CharField(
+                max_length=20, strip=False, required=False, label=f"Type {word} to confirm"
+            )
             self.fields["confirmation"].widget.attrs["autocomplete"] = "off"
-        else:
-            del self.fields["confirmation"]
+
+    def option_values(self) -> dict[str, Any]:
+        """The options as the service takes them; the page's confirmation is given.
+
+        An option not offered (no email would go out) is passed as "no", as an
+        unticked box is: a POST without `notify_client` means "do not notify".
+        """
+        values: dict[str, Any] = {option.name: False for option in self.action.asked_options}
+        values.update({option.name: self.cleaned_data[option.name] for option in self.options})
+        return {**values, CONFIRMED.name: True}
 
     def clean_confirmation(self) -> str:
         value = self.cleaned_data["confirmation"]
@@ -172,9 +131,7 @@ class Outcome:
         return self.refusal is None
 
 
-def preview(
-    action: BookingAction, bookings: list[BookingRequest], *, now: datetime
-) -> list[Outcome]:
+def preview(action: Action, bookings: list[BookingRequest], *, now: datetime) -> list[Outcome]:
     """What the action would do to each booking, by the same rules the service applies."""
     outcomes = []
     for booking in bookings:
@@ -184,7 +141,7 @@ def preview(
     return outcomes
 
 
-def summarise(action: BookingAction, outcomes: list[Outcome]) -> list[tuple[int, str]]:
+def summarise(action: Action, outcomes: list[Outcome]) -> list[tuple[int, str]]:
     """("2", "will be cancelled"), ("1", "skipped: already cancelled"), largest first."""
     counts = Counter(
         action.will if outcome.changes else f"skipped: {outcome.refusal.message}"  # type: ignore[union-attr]
@@ -205,23 +162,19 @@ def _run(
     modeladmin: Any,
     request: HttpRequest,
     queryset: QuerySet,
-    action: BookingAction,
+    action: Action,
     form: ConfirmationForm,
     *,
     select_across: bool,
 ) -> HttpResponse | None:
-    kwargs: dict[str, Any] = {
-        "actor": request.user,
-        "reason": form.cleaned_data["reason"],
-        "context": RequestContext.from_request(request),
-    }
-    if action.emails is not None:
-        # Absent from the POST (unticked, or not offered) means "do not notify".
-        kwargs["notify_client"] = form.cleaned_data.get("notify_client", False)
-    if action.typed_confirmation:
-        kwargs["confirmed"] = True
     try:
-        result = action.service(queryset, **kwargs)
+        result = action.run(
+            queryset,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            context=RequestContext.from_request(request),
+            options=form.option_values(),
+        )
     except exc.BookingError as error:
         modeladmin.message_user(request, error.message, messages.ERROR)
         return None
@@ -233,16 +186,21 @@ def _run(
         )
     level = messages.SUCCESS if not result.skipped else messages.WARNING
     modeladmin.message_user(request, result.summary(), level)
-    if action.service_name == "purge" and result.done and _from_change_form(request):
+    if _from_change_form(request) and result.done and not _still_exists(result.done[0]):
+        # The booking's own page is gone with it (purged): back to the list.
         opts = modeladmin.model._meta
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     return None
 
 
+def _still_exists(booking: BookingRequest) -> bool:
+    return BookingRequest.all_objects.filter(pk=booking.pk).exists()
+
+
 def confirm_or_run(
-    modeladmin: Any, request: HttpRequest, queryset: QuerySet, action: BookingAction, name: str
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet, action: Action
 ) -> HttpResponse | None:
-    """The admin action `name`: render the confirmation page, or act on `post=yes`.
+    """The admin action of `action`: render the confirmation page, or act on `post=yes`.
 
     `queryset` is what the admin hands an action: its tenant-scoped queryset,
     narrowed to the selection (and the change list's filters).
@@ -260,7 +218,7 @@ def confirm_or_run(
         and queryset.filter(session__business__booking_settings__require_deletion_reason=True)
         .exists()
     )  # fmt: skip
-    offer_notify = action.emails is not None and (
+    offer_email_options = action.emails is not None and (
         truncated or any(outcome.emails for outcome in outcomes)
     )
     confirmed = request.POST.get("post") == "yes"
@@ -268,7 +226,7 @@ def confirm_or_run(
         request.POST if confirmed else None,
         action=action,
         reason_required=reason_required,
-        offer_notify=offer_notify,
+        offer_email_options=offer_email_options,
     )
     if confirmed and form.is_valid():
         return _run(modeladmin, request, queryset, action, form, select_across=select_across)
@@ -284,7 +242,7 @@ def confirm_or_run(
         "subtitle": None,
         "opts": opts,
         "action": action,
-        "action_name": name,
+        "action_name": action.admin_name,
         "action_field": CHANGE_FORM_ACTION_FIELD if _from_change_form(request) else "action",
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         # Post back what was selected: the ids the user may act on, or (select

@@ -10,19 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from booking.services.actions import Event, events
+from booking.services.statuses import STATUSES
+
 TIMELINE_LENGTH = 10
 
 KINDS = {"+": "Created", "~": "Changed", "-": "Purged"}
 
-# Changes the timeline names in words, with the fields that go with them.
-CANCELLATION = {"cancelled_at", "cancelled_by", "cancelled_by_client", "cancellation_reason"}
-DELETION = {"deleted_at", "deleted_by", "deletion_reason"}
-EVENTS = [
-    ("status", "approved", "Approved", set()),
-    ("status", "rejected", "Rejected", set()),
-    ("status", "cancelled", "Cancelled", CANCELLATION),
-    ("is_deleted", True, "Deleted", DELETION),
-    ("is_deleted", False, "Restored", DELETION),
+# Changes the timeline names in words, with the fields that go with them: a
+# change of status by its status's declaration, other changes by their action's.
+EVENTS: list[Event] = [
+    *(
+        Event("status", status.value, declaration.event, declaration.companions)
+        for status, declaration in STATUSES.items()
+    ),
+    *events(),
 ]
 QUIET_FIELDS = {"updated_at"}
 
@@ -45,9 +47,10 @@ def _describe(record: Any, older: Any | None) -> tuple[str, list[str]]:
         for change in record.diff_against(older).changes
         if change.field not in QUIET_FIELDS
     ]
-    for field, value, label, companions in EVENTS:
-        if field in changed and getattr(record, field) == value:
-            return label, [name for name in changed if name != field and name not in companions]
+    for event in EVENTS:
+        if event.field in changed and getattr(record, event.field) == event.value:
+            others = [name for name in changed if name != event.field]
+            return event.label, [name for name in others if name not in event.companions]
     return "Changed", changed
 
 

@@ -15,8 +15,15 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from booking.api.responses import json_error
-from booking.api.staff.params import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PATCH_ACTIONS
+from booking.api.staff.params import (
+    DEFAULT_PAGE_SIZE,
+    DELETE_OPTIONS,
+    MAX_PAGE_SIZE,
+    PATCH_ACTIONS,
+    PATCH_OPTIONS,
+)
 from booking.models import REASON_MAX_LENGTH, REFERENCE_LENGTH, BookingStatus
+from booking.services.actions import Option
 
 JSON = "application/json"
 STATUS = {"type": "string", "enum": BookingStatus.values}
@@ -28,6 +35,15 @@ def ref(name: str) -> dict[str, str]:
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def option_schemas(options: tuple[Option, ...]) -> dict[str, Any]:
+    """The declared options of an action request: booleans, each with its default."""
+    return {
+        option.name: {"type": "boolean", "default": option.default}
+        | ({"description": option.description} if option.description else {})
+        for option in options
+    }
 
 
 def obj(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -141,21 +157,17 @@ SCHEMAS: dict[str, Any] = {
         {
             "action": {"type": "string", "enum": list(PATCH_ACTIONS)},
             "reason": nullable(REASON),
-            "notify_client": {
-                "type": "boolean",
-                "description": "Email the client where the action does (cancel, soft_delete). "
-                "Default true.",
-            },
+            **option_schemas(PATCH_OPTIONS),
         },
-        optional=("reason", "notify_client"),
+        optional=("reason", *(option.name for option in PATCH_OPTIONS)),
     ),
     "PurgeRequest": obj(
         {
             "confirm": {"type": "string", "description": "Must equal the booking's reference."},
             "reason": nullable(REASON),
-            "notify_client": {"type": "boolean"},
+            **option_schemas(DELETE_OPTIONS),
         },
-        optional=("confirm", "reason", "notify_client"),
+        optional=("confirm", "reason", *(option.name for option in DELETE_OPTIONS)),
     ),
     "ActionResult": obj(
         {"success": {"const": True}, "message": {"type": "string"}, "booking": ref("StaffBooking")}
@@ -339,7 +351,10 @@ STAFF_PATHS: dict[str, Any] = {
             "parameters": [
                 query("confirm", {"type": "string"}, "The booking's reference."),
                 query("reason", REASON, "Why (required by most businesses' policy)."),
-                query("notify_client", {"type": "boolean"}, "Email the client (default true)."),
+                *(
+                    query(option.name, {"type": "boolean"}, option.description)
+                    for option in DELETE_OPTIONS
+                ),
             ],
             "requestBody": {"required": False, "content": {JSON: {"schema": ref("PurgeRequest")}}},
             "responses": {

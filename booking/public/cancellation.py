@@ -16,11 +16,12 @@ from django.utils import dateformat, timezone
 
 from booking import services
 from booking.audit import RequestContext
-from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
+from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest
 from booking.services import exceptions as exc
 from booking.services import links, rules, throttle
 from booking.services.identity import email_matches, phone_matches
 from booking.services.rules import Refusal
+from booking.services.statuses import STATUSES
 
 EMAIL_MAX_LENGTH = 254
 PHONE_MAX_LENGTH = 40
@@ -225,9 +226,5 @@ def cancel(
     )
 
 
-STATUS_WORDS = {
-    BookingStatus.PENDING: "Awaiting confirmation",
-    BookingStatus.APPROVED: "Confirmed",
-    BookingStatus.REJECTED: "Declined",
-    BookingStatus.CANCELLED: "Cancelled",
-}
+# The client's words for each status, declared with the status.
+STATUS_WORDS = {status: declaration.client_word for status, declaration in STATUSES.items()}

@@ -4,8 +4,8 @@ Interfaces (admin, APIs, public page, commands) parse input, authorise, call one
 of these, and render the result or the refusal (`booking.services.exceptions`).
 """
 
+from booking.services.actions import ACTIONS, Action
 from booking.services.lifecycle import (
-    ACTIONS,
     approve_bookings,
     cancel_booking_as_client,
     cancel_bookings,
@@ -20,6 +20,7 @@ from booking.services.results import BulkResult, Skip
 
 __all__ = [
     "ACTIONS",
+    "Action",
     "BulkResult",
     "Skip",
     "approve_bookings",

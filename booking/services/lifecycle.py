@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import wraps
 from itertools import batched
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.db import models, transaction
 from django.db.models import ProtectedError, QuerySet
@@ -43,15 +44,6 @@ GONE = Refusal("no longer exists, changed meanwhile or is not yours", exc.Bookin
 
 Selection = QuerySet[BookingRequest] | BookingRequest | Iterable[int]
 
-PERMISSIONS = {
-    "approve": "booking.change_bookingrequest",
-    "reject": "booking.change_bookingrequest",
-    "cancel": "booking.cancel_bookingrequest",
-    "soft_delete": "booking.soft_delete_bookingrequest",
-    "restore": "booking.restore_bookingrequest",
-    "purge": "booking.purge_bookingrequest",
-}
-
 
 def clean_reason(reason: object) -> str:
     """A reason is free text of at most 1000 characters: refused, never truncated."""
@@ -67,10 +59,40 @@ def clean_reason(reason: object) -> str:
     return reason
 
 
-def ensure_permitted(actor: Any, action: str) -> None:
-    """Staff need the action's permission; `actor=None` is the system (commands, clients)."""
-    if actor is not None and not actor.has_perm(PERMISSIONS[action]):
-        raise exc.NotPermitted(f"you do not have permission to {action.replace('_', '-')} bookings")
+def ensure_permitted(actor: Any, permission: str, *, to: str) -> None:
+    """Staff need `permission` ("to cancel"); `actor=None` is the system (commands, clients)."""
+    if actor is not None and not actor.has_perm(permission):
+        raise exc.NotPermitted(f"you do not have permission to {to} bookings")
+
+
+class StaffService(Protocol):
+    """A bulk service staff call, guarded by one permission (see `requires`)."""
+
+    permission: str
+
+    def __call__(self, bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult: ...
+
+
+def requires(permission: str, *, to: str) -> Callable[[Callable[..., BulkResult]], StaffService]:
+    """Guard a staff service: the actor must be logged in and hold `permission`.
+
+    Checked before anything else (a user who may not act learns nothing about the
+    input or the bookings). The codename is kept on the function as `.permission`,
+    where the action table (`booking.services.actions`) reads it: it is written
+    once, here.
+    """
+
+    def decorate(service: Callable[..., BulkResult]) -> StaffService:
+        @wraps(service)
+        def guarded(bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult:
+            ensure_permitted(_actor(actor), permission, to=to)
+            return service(bookings, actor=actor, **kwargs)
+
+        checked = cast(StaffService, guarded)
+        checked.permission = permission
+        return checked
+
+    return decorate
 
 
 def _actor(actor: Any) -> Any:
@@ -203,6 +225,7 @@ def _set_status(
     )
 
 
+@requires("booking.change_bookingrequest", to="approve")
 def approve_bookings(
     bookings: Selection,
     *,
@@ -212,13 +235,13 @@ def approve_bookings(
     now: datetime | None = None,
 ) -> BulkResult:
     """Approve pending bookings. Inverse: none (an approved booking can be cancelled)."""
-    ensure_permitted(_actor(actor), "approve")
     return _set_status(
         bookings, BookingStatus.APPROVED, "approved",
         actor=actor, reason=reason, context=context, now=now,
     )  # fmt: skip
 
 
+@requires("booking.change_bookingrequest", to="reject")
 def reject_bookings(
     bookings: Selection,
     *,
@@ -228,13 +251,13 @@ def reject_bookings(
     now: datetime | None = None,
 ) -> BulkResult:
     """Reject pending bookings. Final: a rejected booking changes status no more."""
-    ensure_permitted(_actor(actor), "reject")
     return _set_status(
         bookings, BookingStatus.REJECTED, "rejected",
         actor=actor, reason=reason, context=context, now=now,
     )  # fmt: skip
 
 
+@requires("booking.cancel_bookingrequest", to="cancel")
 def cancel_bookings(
     bookings: Selection,
     *,
@@ -251,7 +274,6 @@ def cancel_bookings(
     same transaction, delivered after commit. Final: there is no un-cancel.
     """
     actor = _actor(actor)
-    ensure_permitted(actor, "cancel")
     reason = clean_reason(reason)
     now = now or timezone.now()
 
@@ -276,6 +298,7 @@ def cancel_bookings(
     return _run(operation, bookings, actor=actor)
 
 
+@requires("booking.soft_delete_bookingrequest", to="soft-delete")
 def soft_delete_bookings(
     bookings: Selection,
     *,
@@ -292,7 +315,6 @@ def soft_delete_bookings(
     `notify_client` is off).
     """
     actor = _actor(actor)
-    ensure_permitted(actor, "soft_delete")
     reason = clean_reason(reason)
     now = now or timezone.now()
 
@@ -310,6 +332,7 @@ def soft_delete_bookings(
     return _run(_Operation("soft-deleted", check, apply), bookings, actor=actor)
 
 
+@requires("booking.restore_bookingrequest", to="restore")
 def restore_bookings(
     bookings: Selection,
     *,
@@ -320,7 +343,6 @@ def restore_bookings(
 ) -> BulkResult:
     """Bring soft-deleted bookings back, clearing the deletion fields. Inverse of soft delete."""
     actor = _actor(actor)
-    ensure_permitted(actor, "restore")
     reason = clean_reason(reason)
     now = now or timezone.now()
 
@@ -335,6 +357,7 @@ def restore_bookings(
     return _run(operation, bookings, actor=actor)
 
 
+@requires("booking.purge_bookingrequest", to="purge")
 def purge_bookings(
     bookings: Selection,
     *,
@@ -352,7 +375,6 @@ def purge_bookings(
     final "-" record of each purged booking with user, reason, IP and user agent.
     """
     actor = _actor(actor)
-    ensure_permitted(actor, "purge")
     reason = clean_reason(reason)
     if not confirmed:
         raise exc.ConfirmationRequired("purging needs an explicit confirmation")
@@ -452,13 +474,3 @@ def cancel_booking_as_client(
         notifications.bookings_cancelled(ready, by_client=True, notify_client=True)
 
     return _run(_Operation("cancelled", check, apply), [booking.pk], actor=None).raise_for_single()
-
-
-ACTIONS: dict[str, Callable[..., BulkResult]] = {
-    "approve": approve_bookings,
-    "reject": reject_bookings,
-    "cancel": cancel_bookings,
-    "soft_delete": soft_delete_bookings,
-    "restore": restore_bookings,
-    "purge": purge_bookings,
-}

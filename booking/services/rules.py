@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from booking.models import ACTIVE_STATUSES, BookingRequest, BookingSettings, BookingStatus
 from booking.services import exceptions as exc
+from booking.services.statuses import STATUSES
 
 
 @dataclass(frozen=True)
@@ -24,20 +25,9 @@ class Refusal:
         raise self.error(self.message, **details)
 
 
-# Which statuses each status may move to (SPEC §5).
-TRANSITIONS: dict[str, frozenset[str]] = {
-    BookingStatus.PENDING: frozenset(
-        {BookingStatus.APPROVED, BookingStatus.REJECTED, BookingStatus.CANCELLED}
-    ),
-    BookingStatus.APPROVED: frozenset({BookingStatus.CANCELLED}),
-    BookingStatus.REJECTED: frozenset(),
-    BookingStatus.CANCELLED: frozenset(),
-}
-
-_ALREADY = {
-    BookingStatus.APPROVED: "already approved",
-    BookingStatus.REJECTED: "already rejected",
-    BookingStatus.CANCELLED: "already cancelled",
+# Which statuses each status may move to (declared with the status's words).
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    status: declaration.moves_to for status, declaration in STATUSES.items()
 }
 
 DELETED = Refusal("deleted; restore it first", exc.InvalidTransition)
@@ -51,7 +41,7 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
     if booking.is_deleted:
         return DELETED
     if booking.status == target:
-        return Refusal(_ALREADY[BookingStatus(target)], exc.InvalidTransition)
+        return Refusal(STATUSES[BookingStatus(target)].already, exc.InvalidTransition)
     if target not in TRANSITIONS[booking.status]:
         current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
         return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)

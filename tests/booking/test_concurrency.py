@@ -59,7 +59,7 @@ def test_one_booking_many_staff_threads_exactly_one_succeeds(setup, action):
     booking = make_booking(session=session)
 
     outcomes = at_once(
-        lambda i: services.ACTIONS[action]([booking.pk], actor=staff, reason=f"t{i}")
+        lambda i: services.ACTIONS[action].service([booking.pk], actor=staff, reason=f"t{i}")
     )
 
     assert not [o for o in outcomes if isinstance(o, Exception)]

@@ -34,7 +34,9 @@ def test_each_change_leaves_one_record_with_user_reason_ip_and_user_agent(sessio
     booking = make_booking(session=session, **before)
     now = timezone.now()
 
-    services.ACTIONS[action](booking, actor=staff, reason="Why not", context=CONTEXT, now=now)
+    services.ACTIONS[action].service(
+        booking, actor=staff, reason="Why not", context=CONTEXT, now=now
+    )
 
     creation, record = records_of(booking)
     assert creation.history_type == "+"

@@ -138,7 +138,7 @@ def test_deletion_policy_switches(staff, action, allow, require, reason, error):
     booking = make_booking(session=make_session(business=business))
     options = {"confirmed": True} if action == "purge" else {}
 
-    result = services.ACTIONS[action](booking, actor=staff, reason=reason, **options)
+    result = services.ACTIONS[action].service(booking, actor=staff, reason=reason, **options)
 
     if error is None:
         result.raise_for_single()
@@ -196,7 +196,9 @@ def test_purge_deletes_live_and_soft_deleted_bookings(session, staff):
     ],
 )
 def test_each_action_needs_its_permission(session, action, codename):
-    others = [c for c in services.lifecycle.PERMISSIONS.values() if not c.endswith(codename)]
+    others = [
+        c for c in (a.permission for a in services.ACTIONS.values()) if not c.endswith(codename)
+    ]
     without = make_staff(
         businesses=(session.business,), permissions=[c.split(".")[1] for c in others]
     )
@@ -205,14 +207,14 @@ def test_each_action_needs_its_permission(session, action, codename):
     options = {"reason": "tidy", **({"confirmed": True} if action == "purge" else {})}
 
     with pytest.raises(exc.NotPermitted):
-        services.ACTIONS[action](booking, actor=without, **options)
-    services.ACTIONS[action](booking, actor=holder, **options).raise_for_single()
+        services.ACTIONS[action].service(booking, actor=without, **options)
+    services.ACTIONS[action].service(booking, actor=holder, **options).raise_for_single()
 
 
 @pytest.mark.parametrize("action", ["approve", "reject", "cancel", "soft_delete", "restore"])
 def test_an_anonymous_actor_is_refused_not_taken_for_the_system(booking, action):
     with pytest.raises(exc.NotPermitted):
-        services.ACTIONS[action](booking, actor=AnonymousUser(), reason="x")
+        services.ACTIONS[action].service(booking, actor=AnonymousUser(), reason="x")
     assert refetch(booking).status == P and refetch(booking).is_deleted is False
 
 
@@ -231,7 +233,7 @@ def test_a_reason_of_1000_characters_is_kept_whole(session, staff, action):
     booking = make_booking(session=session, is_deleted=action == "restore")
     reason = "x" * 999 + "y"
 
-    services.ACTIONS[action](booking, actor=staff, reason=reason).raise_for_single()
+    services.ACTIONS[action].service(booking, actor=staff, reason=reason).raise_for_single()
 
     assert booking.history.latest().history_change_reason == reason
 
@@ -242,7 +244,7 @@ def test_a_reason_of_1001_characters_is_refused_not_truncated(session, staff, ac
     options = {"confirmed": True} if action == "purge" else {}
 
     with pytest.raises(exc.ReasonTooLong) as raised:
-        services.ACTIONS[action](booking, actor=staff, reason="x" * 1001, **options)
+        services.ACTIONS[action].service(booking, actor=staff, reason="x" * 1001, **options)
 
     assert raised.value.status_code == 400
     assert refetch(booking).status == P
@@ -333,7 +335,7 @@ def test_staff_ids_of_another_business_are_skipped_as_not_found(staff, other_bus
     )
     options = {"confirmed": True} if action == "purge" else {}
 
-    result = services.ACTIONS[action]([theirs.pk], actor=staff, reason="x", **options)
+    result = services.ACTIONS[action].service([theirs.pk], actor=staff, reason="x", **options)
 
     assert result.done == []
     assert result.skipped[0].refusal.error is exc.BookingNotFound
@@ -489,7 +491,7 @@ def _queries(action, bookings, actor):
     options = {"reason": "tidy", **({"confirmed": True} if action == "purge" else {})}
     ids = [b.pk for b in bookings]
     with CaptureQueriesContext(connection) as captured:
-        result = services.ACTIONS[action](ids, actor=actor, **options)
+        result = services.ACTIONS[action].service(ids, actor=actor, **options)
     assert result.done_count == len(bookings)
     return len(captured)
 
@@ -510,7 +512,7 @@ def test_bulk_query_count_does_not_grow_with_rows(
         ]
     )  # fmt: skip
 
-    staff.has_perm(services.lifecycle.PERMISSIONS[action])  # load the permission cache once
+    staff.has_perm(services.ACTIONS[action].permission)  # load the permission cache once
 
     with django_assert_max_num_queries(10):
         few_queries = _queries(action, few, staff)

@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from booking.api.responses import optional_string, reject_unknown_fields
 from booking.models import BookingStatus
+from booking.services.actions import ACTIONS, Action, Option, api_actions, asked_options
 from booking.services.exceptions import InvalidInput
 from booking.services.text import storable
 
@@ -23,12 +24,15 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 LIST_PARAMETERS = ("status", "include_deleted", "business", "page", "page_size")
 
-# The actions of PATCH; purge is DELETE's (it needs the reference as confirmation).
-PATCH_ACTIONS = ("approve", "reject", "cancel", "soft_delete", "restore")
-# Actions that may email the client; `notify_client: false` keeps them quiet.
-NOTIFYING_ACTIONS = ("cancel", "soft_delete", "purge")
-PATCH_FIELDS = {"action", "reason", "notify_client"}
-DELETE_FIELDS = {"confirm", "reason", "notify_client"}
+# The actions of PATCH, by name; DELETE's one needs the reference as confirmation.
+PATCH_ACTIONS = tuple(action.name for action in api_actions("PATCH"))
+(DELETE_ACTION,) = api_actions("DELETE")
+# The options a body may set: those any of the method's actions declares (an
+# action ignores options it does not take, as `Action.run` does).
+PATCH_OPTIONS = asked_options(api_actions("PATCH"))
+DELETE_OPTIONS = DELETE_ACTION.asked_options
+PATCH_FIELDS = {"action", "reason", *(option.name for option in PATCH_OPTIONS)}
+DELETE_FIELDS = {"confirm", "reason", *(option.name for option in DELETE_OPTIONS)}
 
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
@@ -102,26 +106,34 @@ class ListQuery:
         )
 
 
+def body_options(data: dict[str, Any], options: tuple[Option, ...]) -> dict[str, Any]:
+    """The declared options of a JSON body: each a boolean, its default when absent."""
+    return {
+        option.name: json_bool(option.name, data.get(option.name, option.default))
+        for option in options
+    }
+
+
 @dataclass(frozen=True)
 class ActionRequest:
     """The body of `PATCH /api/booking/manage/<id>/`."""
 
-    action: str
+    action: Action
     reason: str
-    notify_client: bool
+    options: dict[str, Any]
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> ActionRequest:
         reject_unknown_fields(data, PATCH_FIELDS)
-        action = data.get("action")
-        if action not in PATCH_ACTIONS:
+        name = data.get("action")
+        if name not in PATCH_ACTIONS:
             raise InvalidInput(
                 f"action must be one of {', '.join(PATCH_ACTIONS)}", allowed=list(PATCH_ACTIONS)
             )
         return cls(
-            action=action,
+            action=ACTIONS[name],
             reason=text(data, "reason"),
-            notify_client=json_bool("notify_client", data.get("notify_client", True)),
+            options=body_options(data, PATCH_OPTIONS),
         )
 
 
@@ -131,7 +143,7 @@ class PurgeRequest:
 
     confirm: str
     reason: str
-    notify_client: bool
+    options: dict[str, Any]
 
     @classmethod
     def parse(cls, data: dict[str, Any], params: QueryDict) -> PurgeRequest:
@@ -142,13 +154,10 @@ class PurgeRequest:
         if both:
             raise InvalidInput(f"given in both the body and the query string: {', '.join(both)}")
         merged: dict[str, Any] = {**query, **data}
-        notify = (
-            query_bool("notify_client", query["notify_client"])
-            if "notify_client" in query
-            else json_bool("notify_client", data.get("notify_client", True))
+        options = body_options(data, tuple(o for o in DELETE_OPTIONS if o.name not in query))
+        options.update(
+            (option.name, query_bool(option.name, query[option.name]))
+            for option in DELETE_OPTIONS
+            if option.name in query
         )
-        return cls(
-            confirm=text(merged, "confirm"),
-            reason=text(merged, "reason"),
-            notify_client=notify,
-        )
+        return cls(confirm=text(merged, "confirm"), reason=text(merged, "reason"), options=options)

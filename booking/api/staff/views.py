@@ -13,18 +13,13 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 
-from booking import services
 from booking.api.responses import read_json_object
 from booking.api.staff.guard import staff_endpoint
-from booking.api.staff.params import (
-    NOTIFYING_ACTIONS,
-    ActionRequest,
-    ListQuery,
-    PurgeRequest,
-)
+from booking.api.staff.params import DELETE_ACTION, ActionRequest, ListQuery, PurgeRequest
 from booking.api.staff.serializers import booking_json, history_json, with_api_related
 from booking.audit import RequestContext
 from booking.models import BookingRequest, Business
+from booking.services.actions import CONFIRMED
 from booking.services.exceptions import BookingNotFound, ConfirmationRequired, InvalidInput
 
 NOT_FOUND = "booking not found"
@@ -101,15 +96,12 @@ def _find(request: HttpRequest, booking_id: int) -> BookingRequest:
 def _act(request: HttpRequest, booking_id: int) -> JsonResponse:
     command = ActionRequest.parse(read_json_object(request))
     booking = _find(request, booking_id)
-    options = (
-        {"notify_client": command.notify_client} if command.action in NOTIFYING_ACTIONS else {}
-    )
-    result = services.ACTIONS[command.action](
+    result = command.action.run(
         booking,
         actor=request.user,
         reason=command.reason,
         context=RequestContext.from_request(request),
-        **options,
+        options=command.options,
     )
     changed = result.raise_for_single()
     return _success(result.verb, _find(request, changed.pk))
@@ -122,13 +114,12 @@ def _purge(request: HttpRequest, booking_id: int) -> JsonResponse:
         raise ConfirmationRequired(
             "to purge a booking, send confirm equal to its reference; nothing was deleted"
         )
-    result = services.purge_bookings(
+    result = DELETE_ACTION.run(
         booking,
         actor=request.user,
         reason=command.reason,
-        confirmed=True,
         context=RequestContext.from_request(request),
-        notify_client=command.notify_client,
+        options={**command.options, CONFIRMED.name: True},
     )
     return _success(result.verb, result.raise_for_single())
 
