@@ -42,7 +42,7 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
         return DELETED
     if booking.status == target:
         return Refusal(STATUSES[BookingStatus(target)].already, exc.InvalidTransition)
-    if target not in TRANSITIONS[booking.status]:
+    if target not in TRANSITIONS[BookingStatus(booking.status)]:
         current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
         return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)
     return None
