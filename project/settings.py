@@ -183,7 +183,10 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Exports (django-import-export) ----------------------------------------
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: import-export's escaping strips a leading "=" only, turns every cell into
+# text and applies to XLSX and JSON too. Our CSV writer escapes = + - @ tab CR
+# with a leading ' instead (booking.exports.writers), and only in CSV.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Production hardening (checked by `manage.py check --deploy`) ----------
 if not DEBUG:

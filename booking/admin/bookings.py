@@ -44,6 +44,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
     title = "deletion state"
     parameter_name = "deleted"
+    filters_by_default = True  # "Live" narrows the list (read by the export page's summary)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Deleted"), ("all", "Live and deleted")]

@@ -1,11 +1,13 @@
 """Exports of bookings, their audit trail and sessions, and the cancellation report.
 
-- `tables`: what each export contains (columns read with `values_list`);
-- `writers`: CSV / JSON chunks and XLSX files in bounded memory;
-- `resources`: django-import-export resources and formats for the admin;
-- `service`: stream an export, or hand it to a background job when too large;
+- `resources`: django-import-export resources: the columns, and each row rendered;
+- `widgets`: how a value becomes a cell (UTC times, phone numbers, labels);
+- `writers`: rendered rows serialised as CSV / JSON chunks or an XLSX file;
+- `service`: the one export path: a user, a selection and a format in, a
+  download or a background job out;
 - `tasks`: the job itself, on the `exports` task queue;
-- `report`: the cancellation report's aggregation and chart;
+- `admin`: the change list's Export button and action (django-import-export);
+- `report`, `chart`: the cancellation report's aggregation and chart;
 - `views`, `urls`: the admin pages (export jobs, the report).
 
 This package's `__init__` imports nothing: `booking.models` imports the job model.

@@ -59,6 +59,22 @@ def _rect(x: float, y: float, width: float, height: float, colour: str, title: s
     )
 
 
+LEGEND = [
+    ("bookings", "Bookings"),
+    ("client", "Cancelled by client"),
+    ("staff", "Cancelled by staff"),
+    ("late", "Late (mark)"),
+]
+
+
+def _legend() -> list[str]:
+    return [
+        _rect(LEFT + index * 170, HEIGHT - 14, 12, 10, COLOURS[key])
+        + f'<text x="{LEFT + index * 170 + 16}" y="{HEIGHT - 5}">{escape(label)}</text>'
+        for index, (key, label) in enumerate(LEGEND)
+    ]
+
+
 def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
     """The SVG of one business's weeks."""
     if not rows:
@@ -104,18 +120,7 @@ def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
         parts.append(_rect(x, y(staff_top), bar, h(row.by_staff), COLOURS["staff"], summary))
         if row.late:
             parts.append(_rect(x, y(staff_top) - 3, bar, 3, COLOURS["late"], summary))
-    legend = [
-        ("bookings", "Bookings"),
-        ("client", "Cancelled by client"),
-        ("staff", "Cancelled by staff"),
-        ("late", "Late (mark)"),
-    ]
-    for index, (key, label) in enumerate(legend):
-        x = LEFT + index * 170
-        parts.append(
-            _rect(x, HEIGHT - 14, 12, 10, COLOURS[key])
-            + f'<text x="{x + 16}" y="{HEIGHT - 5}">{escape(label)}</text>'
-        )
+    parts.extend(_legend())
     label = escape(f"Bookings and cancellations per week, {business}")
     svg = (
         f'<svg class="cancellation-chart" role="img" aria-label="{label}" '

@@ -8,14 +8,13 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
-from booking.exports.tables import TABLES
-from booking.exports.writers import FORMATS
+from booking.exports.resources import RESOURCES
+from booking.exports.writers import DEFAULT_FORMAT, FORMAT_LABELS
 from booking.models import Business
 
 MAX_REPORT_DAYS = 3 * 366
 
-FORMAT_CHOICES = [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")]
-assert {name for name, _ in FORMAT_CHOICES} == set(FORMATS)
+FORMAT_CHOICES = list(FORMAT_LABELS.items())
 
 
 def business_choices(user: Any) -> list[tuple[str, str]]:
@@ -31,10 +30,11 @@ LATEST_REPORT_DATE = date(2999, 12, 31)
 
 class NewExportForm(forms.Form):
     table = forms.ChoiceField(
-        label="What", choices=[(name, table.title) for name, table in TABLES.items()]
+        label="Export",
+        choices=[(name, resource.get_display_name()) for name, resource in RESOURCES.items()],
     )
-    format = forms.ChoiceField(choices=FORMAT_CHOICES)
-    business = forms.ChoiceField(required=False)
+    format = forms.ChoiceField(label="Format", choices=FORMAT_CHOICES, initial=DEFAULT_FORMAT)
+    business = forms.ChoiceField(label="Business", required=False)
     include_deleted = forms.BooleanField(
         required=False, label="Include soft-deleted bookings", initial=False
     )

@@ -38,7 +38,7 @@ class ExportJob(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
     )
-    table = models.CharField(max_length=20)  # a key of booking.exports.tables.TABLES
+    table = models.CharField(max_length=20)  # a key of booking.exports.resources.RESOURCES
     format = models.CharField(max_length=10)  # a key of booking.exports.writers.FORMATS
     selection = models.JSONField(
         default=list, help_text="Primary keys of the selected bookings (or sessions)."

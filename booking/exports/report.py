@@ -37,7 +37,6 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncWeek
 
-from booking.exports.escaping import escape_cell
 from booking.models import BookingRequest, BookingStatus, Business
 
 TOP_REASONS = 3
@@ -159,43 +158,3 @@ def by_business(rows: list[WeekRow]) -> dict[str, list[WeekRow]]:
     for row in rows:
         grouped[row.business].append(row)
     return dict(grouped)
-
-
-REPORT_HEADERS = [
-    "Business",
-    "ISO week",
-    "Week starts",
-    "Bookings",
-    "Cancelled by client",
-    "Cancelled by staff",
-    "Late cancellations",
-    "Cancellation rate (%)",
-    "Most common reasons",
-]
-REPORT_NAMES = [
-    "business",
-    "iso_week",
-    "week_start",
-    "bookings",
-    "cancelled_by_client",
-    "cancelled_by_staff",
-    "late_cancellations",
-    "cancellation_rate",
-    "most_common_reasons",
-]
-
-
-def report_cells(row: WeekRow, *, native: bool) -> list:
-    """One table row for the exports: numbers stay numbers, text is escaped."""
-    cells = [
-        row.business,
-        row.iso_week,
-        row.week_start if native else row.week_start.isoformat(),
-        row.bookings,
-        row.by_client,
-        row.by_staff,
-        row.late,
-        row.rate,
-        row.reasons_text,
-    ]
-    return [escape_cell(cell) for cell in cells]

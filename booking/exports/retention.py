@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from booking.exports.models import ExportJob
-from booking.exports.tables import AUDIT, BOOKINGS
+from booking.exports.resources import AuditResource, BookingResource
 
 DEFAULT_RETENTION_DAYS = 7
 SCAN_CHUNK = 100  # jobs read at a time (a selection can hold 100 000 ids)
@@ -39,9 +39,9 @@ def jobs_holding(booking_ids: Collection[int]) -> list[int]:
     wanted = set(booking_ids)
     if not wanted:
         return []
-    jobs = ExportJob.objects.filter(table__in=[BOOKINGS.name, AUDIT.name]).values_list(
-        "pk", "selection"
-    )
+    jobs = ExportJob.objects.filter(
+        table__in=[BookingResource.name, AuditResource.name]
+    ).values_list("pk", "selection")
     return [pk for pk, selection in jobs.iterator(chunk_size=SCAN_CHUNK) if wanted & set(selection)]
 
 

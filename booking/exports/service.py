@@ -1,252 +1,138 @@
-"""Export a queryset: stream it when a request can hold it, else queue a background job.
+"""Exports: a user, what they selected and a format in; a download or a background job out.
 
-The caller passes the queryset to export: the admin's change-list queryset (its
-filters, search and tenant scope) or `export_queryset_for(request, ...)`. The
-rows are never materialised: CSV and JSON stream from chunked `values_list`
-queries, XLSX is written by openpyxl's write-only workbook into a temporary
-file that is then streamed. Above `EXPORT_STREAM_MAX_ROWS` rows the export
-runs on the `exports` task queue and the user downloads the file when ready.
+The one export path. Every caller (the admin's Export button and action, the
+"My exports" page) passes plain arguments: the user, the queryset they
+selected (the change list's, or `selection(user, ...)` for simple filters),
+the resource, the format and optionally some of its fields. `export` returns a
+`Download` the caller turns into a response, or, above
+`EXPORT_STREAM_MAX_ROWS` rows, the `ExportJob` it queued on the `exports` task
+queue; the job writes its file the same way.
+
+The rows are never materialised: the resource reads them with one chunked
+query and renders each (`booking.exports.resources`), the writers serialise
+them (`booking.exports.writers`): CSV and JSON as streamed text chunks, XLSX
+into a temporary file.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from itertools import batched, chain
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
+from import_export.resources import Resource
 
 from booking.exports.models import ExportJob
-from booking.exports.tables import (
-    AUDIT,
-    BOOKINGS,
-    SESSIONS,
-    TABLES,
-    Table,
-    audit_of,
-    source_queryset,
-)
-from booking.exports.writers import FORMATS, Format, csv_chunks, json_chunks, write_file
-from booking.models import BookingQuerySet, BookingRequest, Session
+from booking.exports.resources import BookingResource, ExportResource, field_names, rendered_rows
+from booking.exports.tasks import run_export_job
+from booking.exports.writers import FORMATS, Format, text_chunks, write_file
 
 DEFAULT_STREAM_MAX_ROWS = 20_000
-JOB_CHUNK = 1000  # ids per query when a job reads its selection
 
 
 def stream_max_rows() -> int:
     return getattr(settings, "EXPORT_STREAM_MAX_ROWS", DEFAULT_STREAM_MAX_ROWS)
 
 
-def export_queryset_for(
-    request: HttpRequest,
-    table: Table = BOOKINGS,
+@dataclass(frozen=True)
+class Download:
+    """A finished export: text chunks to stream (CSV, JSON) or a binary file at its start."""
+
+    filename: str
+    content_type: str
+    chunks: Iterator[str] | None = None
+    file: IO[bytes] | None = None
+
+
+def selection(
+    user: Any,
+    resource: type[ExportResource] = BookingResource,
     *,
     business: str = "",
     include_deleted: bool = False,
 ) -> QuerySet:
-    """What the request's user may export from `table`, narrowed by simple filters.
-
-    Bookings: `BookingRequest.all_objects.for_user(user)`, live ones only unless
-    `include_deleted`; `business` is a business slug.
-    """
-    queryset = source_queryset(table, request.user)
-    if table.name == BOOKINGS.name:
-        if not include_deleted:
-            queryset = cast(BookingQuerySet, queryset).live()
-        if business:
-            queryset = queryset.filter(session__business__slug=business)
-    elif table.name == AUDIT.name:
-        if business:
-            queryset = queryset.filter(session__business__slug=business)
-    elif business:
-        queryset = queryset.filter(business__slug=business)
-    return queryset
+    """What `user` may export from `resource`, narrowed to one business (a slug) and,
+    for bookings, to live ones unless `include_deleted`."""
+    return resource.narrow(resource.scope(user), business=business, include_deleted=include_deleted)
 
 
-def filename_for(table: Table, fmt: Format) -> str:
-    return f"{table.name}-{timezone.localdate():%Y-%m-%d}.{fmt.extension}"
-
-
-def _rows_source(table: Table, queryset: QuerySet) -> QuerySet:
-    if table.name == AUDIT.name and queryset.model is BookingRequest:
-        return audit_of(queryset)
-    return queryset
-
-
-def stream_response(table: Table, queryset: QuerySet, fmt: Format) -> HttpResponseBase:
-    """The whole export as a download, in bounded memory, without per-row queries."""
-    source = _rows_source(table, queryset)
-    rows = table.rows(source, native=fmt.native)
-    filename = filename_for(table, fmt)
+def download(
+    resource: Resource,
+    source: Any,
+    fmt: Format,
+    *,
+    fields: list[str] | None = None,
+    name: str,
+) -> Download:
+    """The whole export of `source` (a queryset, or the report's rows) as a `Download`."""
+    headers = resource.get_export_headers(selected_fields=fields)
+    names = field_names(resource, fields)
+    rows = rendered_rows(resource, source, fields=fields, native=fmt.native)
+    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt.extension}"
     if fmt.name == "xlsx":
-        target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-        write_file(
-            fmt,
-            title=table.title,
-            headers=table.headers,
-            names=table.names,
-            rows=rows,
-            target=target,
-        )
+        target = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
+        title = resource.get_display_name() if hasattr(resource, "get_display_name") else name
+        write_file(fmt, title=title, headers=headers, names=names, rows=rows, target=target)
         target.seek(0)
-        return FileResponse(
-            target, as_attachment=True, filename=filename, content_type=fmt.content_type
-        )
-    chunks = (
-        csv_chunks(table.headers, rows) if fmt.name == "csv" else json_chunks(table.names, rows)
+        return Download(filename, fmt.content_type, file=target)
+    chunks = text_chunks(fmt, headers=headers, names=names, rows=rows)
+    return Download(filename, fmt.content_type, chunks=chunks)
+
+
+def export(
+    *,
+    user: Any,
+    queryset: QuerySet,
+    resource: type[ExportResource] = BookingResource,
+    fmt: Format | str = "csv",
+    fields: list[str] | None = None,
+    description: str = "",
+) -> Download | ExportJob:
+    """Export `queryset` (within `user`'s scope) now, or queue it when too large for a request.
+
+    `fields` picks some of the resource's fields by name (all when None).
+    Returns the `Download`, or the `ExportJob` whose file `user` downloads from
+    "My exports" when it is ready.
+    """
+    fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
+    exporter = resource()
+    if exporter.count(queryset) <= stream_max_rows():
+        return download(exporter, queryset, fmt, fields=fields, name=resource.name)
+    return start_job(
+        owner=user,
+        resource=resource,
+        fmt=fmt,
+        queryset=queryset,
+        fields=fields,
+        description=description,
     )
-    response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def start_job(
     *,
     owner: Any,
-    table: Table,
+    resource: type[ExportResource],
     fmt: Format,
     queryset: QuerySet,
-    columns: list[str] | None = None,
+    fields: list[str] | None = None,
     description: str = "",
 ) -> ExportJob:
     """Record the selection and queue the export on the `exports` queue (after commit)."""
-    from booking.exports.tasks import run_export_job
-
-    ids = list(queryset.order_by("pk").values_list("pk", flat=True).distinct())
     with transaction.atomic():
         job = ExportJob.objects.create(
             owner=owner,
-            table=table.name,
+            table=resource.name,
             format=fmt.name,
-            selection=ids,
-            columns=list(columns or []),
+            selection=resource.selected_ids(queryset),
+            columns=list(fields or []),
             description=description[:200],
         )
         # The database backend stores the task in this transaction: it runs
         # only once the job row is committed.
         run_export_job.enqueue(job.pk)
     return job
-
-
-def export_response(
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    table: Table = BOOKINGS,
-    fmt: Format | str = "csv",
-    columns: list[str] | None = None,
-    description: str = "",
-) -> HttpResponseBase | ExportJob:
-    """Stream the export of `queryset`, or start a job when it is too large for a request.
-
-    `columns` picks some of the table's columns by name (all when None).
-    Returns the response, or the `ExportJob` the caller reports (and redirects
-    to the jobs page, `booking_exports:jobs`).
-    """
-    fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    rows = _rows_source(table, queryset).count() if table.name == AUDIT.name else queryset.count()
-    if rows <= stream_max_rows():
-        return stream_response(table.only(columns), queryset, fmt)
-    return start_job(
-        owner=request.user,
-        table=table,
-        fmt=fmt,
-        queryset=queryset,
-        columns=columns,
-        description=description,
-    )
-
-
-def job_rows(job: ExportJob, table: Table, fmt: Format) -> Iterator[list[Any]]:
-    """The job's rows, its selection read in chunks of ids within the owner's scope now."""
-    scoped = source_queryset(
-        BOOKINGS if table.name == AUDIT.name else TABLES[table.name], job.owner
-    )
-    order = ("id", "history_date", "history_id") if table.name == AUDIT.name else ("pk",)
-
-    def chunk_rows(ids: tuple[int, ...]) -> Iterator[list[Any]]:
-        selected = scoped.filter(pk__in=ids)
-        source = audit_of(selected) if table.name == AUDIT.name else selected
-        return table.rows(source, native=fmt.native, order_by=order)
-
-    return chain.from_iterable(chunk_rows(ids) for ids in batched(job.selection, JOB_CHUNK))
-
-
-def still_in_scope(job: ExportJob, user: Any) -> bool:
-    """True while every live row the job's file was made from is still `user`'s to see.
-
-    Someone removed from a business keeps their finished jobs in the list, but no
-    longer downloads a file holding that business's rows.
-    """
-    if user.is_superuser:
-        return True
-    sessions = job.table == SESSIONS.name
-    everything = Session.objects.all() if sessions else BookingRequest.all_objects.all()
-    visible = source_queryset(SESSIONS if sessions else BOOKINGS, user)
-    for ids in batched(job.selection, JOB_CHUNK):
-        outside = everything.filter(pk__in=ids).exclude(
-            pk__in=visible.filter(pk__in=ids).values("pk")
-        )
-        if outside.exists():
-            return False
-    return True
-
-
-def run_job(job: ExportJob) -> ExportJob:
-    """Write the job's file (called by the task worker)."""
-    from django.core.files import File
-
-    table, fmt = TABLES[job.table].only(job.columns), FORMATS[job.format]
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
-    counted = _Counter(job_rows(job, table, fmt))
-    with tempfile.TemporaryFile() as target:
-        write_file(
-            fmt,
-            title=table.title,
-            headers=table.headers,
-            names=table.names,
-            rows=counted,
-            target=target,
-        )
-        target.seek(0)
-        job.file.save(job.filename, File(target), save=False)
-    job.status = ExportJob.Status.DONE
-    job.row_count = counted.count
-    job.finished_at = timezone.now()
-    saved = ExportJob.objects.filter(pk=job.pk).update(
-        file=job.file.name, status=job.status, row_count=job.row_count, finished_at=job.finished_at
-    )
-    if not saved:
-        # Deleted while it ran (an erasure, retention): its file must not outlive it.
-        job.file.delete(save=False)
-    return job
-
-
-class _Counter:
-    """Passes rows through, counting them."""
-
-    def __init__(self, rows: Iterator[list[Any]]) -> None:
-        self.rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator[list[Any]]:
-        for row in self.rows:
-            self.count += 1
-            yield row
-
-
-__all__ = [
-    "AUDIT",
-    "BOOKINGS",
-    "SESSIONS",
-    "export_queryset_for",
-    "export_response",
-    "run_job",
-    "start_job",
-    "stream_response",
-]

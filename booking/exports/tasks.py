@@ -7,6 +7,7 @@ import logging
 from django.tasks import task
 from django.utils import timezone
 
+from booking.exports.jobs import run_job
 from booking.exports.models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -19,8 +20,6 @@ def run_export_job(job_id: int) -> int:
     A job that fails is marked failed with the error's type shown to its owner
     (the details go to the log), then the error is re-raised for the worker.
     """
-    from booking.exports.service import run_job
-
     job = ExportJob.objects.select_related("owner").filter(pk=job_id).first()
     if job is None or job.status == ExportJob.Status.DONE:
         return 0

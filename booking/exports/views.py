@@ -9,27 +9,33 @@ only (anyone else gets a 404).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.db.models import QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from booking.exports import jobs as jobs_module
 from booking.exports import report as report_module
-from booking.exports import retention
+from booking.exports import retention, service
 from booking.exports.chart import cancellation_chart
 from booking.exports.forms import NewExportForm, ReportFilterForm
 from booking.exports.models import ExportJob
-from booking.exports.service import export_queryset_for, export_response, still_in_scope
-from booking.exports.tables import TABLES
-from booking.exports.writers import FORMATS, csv_chunks, json_chunks, write_xlsx
+from booking.exports.resources import RESOURCES, CancellationReportResource
+from booking.exports.writers import FORMAT_LABELS, FORMATS
 from booking.models import BookingRequest
 
 EXPORT_PERMISSION = "booking.export_bookingrequest"
@@ -91,26 +97,23 @@ def new_export(request: HttpRequest) -> HttpResponseBase:
             ),
             status=400,
         )
-    table = TABLES[form.cleaned_data["table"]]
-    queryset = export_queryset_for(
-        request,
-        table,
-        business=form.cleaned_data["business"],
-        include_deleted=form.cleaned_data["include_deleted"],
+    data = form.cleaned_data
+    resource = RESOURCES[data["table"]]
+    queryset = service.selection(
+        request.user,
+        resource,
+        business=data["business"],
+        include_deleted=data["include_deleted"],
     )
     return export_or_queue(
-        request,
-        queryset,
-        table=table,
-        fmt=form.cleaned_data["format"],
-        description=_describe(form),
+        request, queryset, resource=resource, fmt=data["format"], description=_describe(form)
     )
 
 
-def export_or_queue(request: HttpRequest, queryset: Any, **export: Any) -> HttpResponseBase:
+def export_or_queue(request: HttpRequest, queryset: QuerySet, **export: Any) -> HttpResponseBase:
     """The file itself, or, for an export too large for a request, a background job
-    and a redirect to "My exports" saying so (`export_response`'s keywords)."""
-    result = export_response(request, queryset, **export)
+    and a redirect to "My exports" saying so (`service.export`'s keywords)."""
+    result = service.export(user=request.user, queryset=queryset, **export)
     if isinstance(result, ExportJob):
         messages.info(
             request,
@@ -118,12 +121,26 @@ def export_or_queue(request: HttpRequest, queryset: Any, **export: Any) -> HttpR
             f"(export #{result.pk}). Download it here when it is ready.",
         )
         return redirect("booking_exports:jobs")
-    return result
+    return response_for(result)
+
+
+def response_for(download: service.Download) -> HttpResponseBase:
+    """The download as an attachment: a file (XLSX) or streamed text chunks."""
+    if download.file is not None:
+        return FileResponse(
+            download.file,
+            as_attachment=True,
+            filename=download.filename,
+            content_type=download.content_type,
+        )
+    response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    return response
 
 
 def _describe(form: NewExportForm) -> str:
     data = form.cleaned_data
-    parts = [TABLES[data["table"]].title, data["format"].upper()]
+    parts = [RESOURCES[data["table"]].get_display_name(), data["format"].upper()]
     if data["business"]:
         parts.append(data["business"])
     if data["include_deleted"]:
@@ -137,7 +154,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(ExportJob.objects.owned_by(request.user), pk=pk)
     if not job.is_ready:
         raise Http404("This export is not ready.")
-    if not still_in_scope(job, request.user):
+    if not jobs_module.still_in_scope(job, request.user):
         raise Http404("This export holds bookings you may no longer see.")
     return FileResponse(
         job.file.open("rb"),
@@ -183,25 +200,15 @@ def cancellation_report(request: HttpRequest) -> HttpResponseBase:
             charts=charts,
             rows=rows,
             query=query,
-            formats=[("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON")],
+            formats=list(FORMAT_LABELS.items()),
             can_export=request.user.has_perm(EXPORT_PERMISSION),
         ),
     )
 
 
-def _report_file(rows: list[report_module.WeekRow], fmt_name: str) -> HttpResponse:
-    """The report's table as a file: a few rows per business and week, built in memory."""
-    fmt = FORMATS[fmt_name]
-    cells = [report_module.report_cells(row, native=fmt.native) for row in rows]
-    if fmt.name == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx("Cancellation report", report_module.REPORT_HEADERS, cells, buffer)
-        body: bytes | str = buffer.getvalue()
-    elif fmt.name == "csv":
-        body = "".join(csv_chunks(report_module.REPORT_HEADERS, cells))
-    else:
-        body = "".join(json_chunks(report_module.REPORT_NAMES, cells))
-    response = HttpResponse(body, content_type=fmt.content_type)
-    filename = f"cancellation-report-{timezone.localdate():%Y-%m-%d}.{fmt.extension}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _report_file(rows: list[report_module.WeekRow], fmt_name: str) -> HttpResponseBase:
+    """The report's table as a file, rendered by its resource like every export."""
+    download = service.download(
+        CancellationReportResource(), rows, FORMATS[fmt_name], name="cancellation-report"
+    )
+    return response_for(download)

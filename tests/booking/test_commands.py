@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from booking.exports.jobs import run_job
 from booking.exports.models import ExportJob
-from booking.exports.service import run_job
 from booking.models import BookingRequest
 from tests.factories import make_booking, make_business, make_session
 

@@ -14,8 +14,8 @@ from booking import services
 from booking.audit import RequestContext
 from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
 from booking.emails.outbox import sweep
+from booking.exports.jobs import run_job
 from booking.exports.models import ExportJob
-from booking.exports.service import run_job
 from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services.erasure import DEFAULT_REASON, ERASED_NAME, NOT_SENT, erase_client_data

@@ -57,7 +57,7 @@ def desk(client, staff):
 def _fields(resource=0):
     """The export form's field checkboxes, all ticked (as the browser sends them by default)."""
     cls = RESOURCES[resource]
-    return {f"{cls.__name__.lower()}_{name}": "on" for name in cls.table.names}
+    return {f"{cls.__name__.lower()}_{name}": "on" for name in cls.fields}
 
 
 def _body(response):
@@ -76,7 +76,7 @@ def export(client, url=EXPORT_URL, fmt="CSV", resource=0, fields=None, **extra):
 
 
 def references(body):
-    return sorted(row["Reference"] for row in csv.DictReader(io.StringIO(body.decode())))
+    return sorted(row["Reference"] for row in csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def refs(*bookings):
@@ -92,7 +92,7 @@ def action_choices(client):
 
 
 def test_button_exports_the_live_bookings_of_my_business_as_csv(desk, data):
-    rows = list(csv.DictReader(io.StringIO(export(desk).decode())))
+    rows = list(csv.DictReader(io.StringIO(export(desk).decode("utf-8-sig"))))
     assert sorted(row["Reference"] for row in rows) == refs(data["approved"], data["pending"])
     assert {row["Client name"] for row in rows} == {"Ada", "'=1+1"}  # formula escaped
 
@@ -148,7 +148,7 @@ def test_button_exports_xlsx_and_json(desk, data):
 
 def test_button_honours_the_chosen_fields(desk, data):
     body = export(desk, fields={"bookingresource_reference": "on", "bookingresource_status": "on"})
-    assert next(csv.reader(io.StringIO(body.decode()))) == ["Reference", "Status"]
+    assert next(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == ["Reference", "Status"]
 
 
 def test_large_export_from_the_button_becomes_a_job(desk, data, settings, staff):
@@ -296,3 +296,49 @@ def test_my_exports_page_says_how_long_files_are_kept(desk, settings):
     settings.EXPORT_RETENTION_DAYS = 3
     page = desk.get(reverse("booking_exports:jobs")).content.decode()
     assert "they are deleted 3 days after they were asked for" in page
+
+
+# --- The export page ----------------------------------------------------------------
+
+
+def test_export_page_says_which_filters_apply_and_how_many_bookings_match(desk, data):
+    page = desk.get(EXPORT_URL + "?status__exact=pending&deleted=all&q=example.com")
+    assert page.status_code == 200
+    assert page.context["export_count"] == 2
+    assert page.context["export_filters"] == [
+        ("Status", "Pending"),
+        ("Deletion state", "Live and deleted"),
+        ("Search", "example.com"),
+    ]
+    html = page.content.decode()
+    assert "<strong>2 bookings</strong> match" in html
+    assert "Deletion state: <strong>Live and deleted</strong>" in html
+
+
+def test_export_page_without_filters_still_says_only_live_bookings(desk, data):
+    page = desk.get(EXPORT_URL)
+    assert page.context["export_count"] == 2
+    assert page.context["export_filters"] == [("Deletion state", "Live")]
+
+
+def test_export_page_says_a_large_export_runs_in_the_background(desk, data, settings):
+    settings.EXPORT_STREAM_MAX_ROWS = 1
+    html = desk.get(EXPORT_URL).content.decode()
+    assert "prepared in the background" in html
+
+
+def test_export_form_labels_fields_by_their_column_and_offers_csv_first(desk, data):
+    form = desk.get(EXPORT_URL).context["form"]
+    assert form.fields["bookingresource_session_starts_at"].label == "Session starts at (UTC)"
+    assert form.fields["auditresource_at"].label == "Changed at (UTC)"
+    assert form.fields["resource"].choices == [(0, "Bookings"), (1, "Audit trail")]
+    assert form.fields["format"].choices == [("0", "CSV"), ("1", "Excel (XLSX)"), ("2", "JSON")]
+    assert form["format"].value() == "0"
+
+
+def test_action_page_counts_the_ticked_bookings(desk, data):
+    form = desk.post(
+        CHANGELIST,
+        {"action": "export_admin_action", ACTION_CHECKBOX_NAME: [data["approved"].pk]},
+    )
+    assert "The 1 booking you ticked" in form.content.decode()

@@ -9,16 +9,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from import_export.forms import SelectableFieldsExportForm
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
 from booking import services
-from booking.exports import resources
-from booking.exports.escaping import escape_cell
+from booking.exports import service
+from booking.exports.jobs import run_job
 from booking.exports.models import ExportJob
-from booking.exports.service import run_job
-from booking.exports.tables import AUDIT, BOOKINGS, audit_of
+from booking.exports.resources import AuditResource, BookingResource, rendered_rows
 from booking.exports.tasks import run_export_job
+from booking.exports.writers import csv_chunks, escape_formula
 from booking.models import BookingRequest
 from tests.factories import make_booking, make_session, make_staff
 
@@ -51,8 +51,13 @@ def media_root(settings, tmp_path):
         (None, None),
     ],
 )
-def test_escape_cell_prefixes_formula_triggers_and_keeps_numbers(value, expected):
-    assert escape_cell(value) == expected
+def test_csv_escape_prefixes_formula_triggers_and_keeps_numbers(value, expected):
+    assert escape_formula(value) == expected
+
+
+def test_csv_escapes_text_cells_only():
+    text = "".join(csv_chunks(["a", "b", "c", "d"], [["=1+1", -3, 2.5, "+44 1"]]))
+    assert text == "\ufeffa,b,c,d\r\n'=1+1,-3,2.5,'+44 1\r\n"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -97,6 +102,10 @@ def _body(response):
     return response.content
 
 
+def _csv(response):
+    return list(csv.DictReader(io.StringIO(_body(response).decode("utf-8-sig"))))
+
+
 # ---------------------------------------------------------------- formats
 
 
@@ -104,13 +113,13 @@ def test_csv_has_every_booking_column_escaped(staff_client, evil, foreign):
     response = _export(staff_client, format="csv")
     assert response["Content-Type"].startswith("text/csv")
     assert 'attachment; filename="bookings-' in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(_body(response).decode())))
+    rows = _csv(response)
     assert len(rows) == 1
     row = rows[0]
     assert row["Reference"] == evil.reference
     assert row["Business"] == "Johnny Bravo Fitness Center"
     assert row["Session"] == "'@Spin"
-    assert row["Session start (UTC)"] == "2030-03-04T09:30:00+00:00"
+    assert row["Session starts at (UTC)"] == "2030-03-04T09:30:00+00:00"
     assert row["Client name"] == '\'=HYPERLINK("http://x")'
     assert row["Client phone"] == "'+44 7700 900123"
     assert row["Status"] == "Cancelled"
@@ -121,19 +130,34 @@ def test_csv_has_every_booking_column_escaped(staff_client, evil, foreign):
     assert row["ID"] == str(evil.pk)
 
 
-def test_xlsx_keeps_numbers_and_dates_native_and_text_escaped(staff_client, evil):
+def test_xlsx_writes_text_as_strings_numbers_and_dates_native(staff_client, evil):
     response = _export(staff_client, format="xlsx")
-    workbook = load_workbook(io.BytesIO(_body(response)))
-    sheet = workbook.active
-    header, row = [list(r) for r in sheet.iter_rows(values_only=True)]
-    cells = dict(zip(header, row, strict=True))
-    assert cells["ID"] == evil.pk  # an int, not "1"
-    assert cells["Session start (UTC)"] == datetime(2030, 3, 4, 9, 30)
-    assert cells["Client name"] == '\'=HYPERLINK("http://x")'
-    assert cells["Cancellation reason"] == "'-ill\tagain"
-    assert cells["Cancelled by client"] is False
-    # No cell is a formula.
+    sheet = load_workbook(io.BytesIO(_body(response))).active
+    header, row = list(sheet.iter_rows())
+    cells = {title.value: cell for title, cell in zip(header, row, strict=True)}
+    assert cells["ID"].value == evil.pk  # a number, not "1"
+    assert cells["ID"].data_type == "n"
+    assert cells["Session starts at (UTC)"].value == datetime(2030, 3, 4, 9, 30)
+    assert cells["Session starts at (UTC)"].is_date
+    # Text is written as typed, in string cells: never a formula, never escaped.
+    assert cells["Client name"].value == '=HYPERLINK("http://x")'
+    assert cells["Client name"].data_type == "s"
+    assert cells["Session"].value == "@Spin"
+    assert cells["Cancellation reason"].value == "-ill\tagain"
+    assert cells["Client phone"].value == "'+44 7700 900123"
+    assert cells["Cancelled by client"].value is False
     assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)
+
+
+def test_xlsx_columns_are_wide_enough_to_read(staff_client, evil):
+    sheet = load_workbook(io.BytesIO(_body(_export(staff_client, format="xlsx")))).active
+    header = next(sheet.iter_rows(max_row=1))
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in header}
+    assert widths["Session starts at (UTC)"] >= len("Session starts at (UTC)")
+    assert widths["Client email"] >= len("ada@example.com")
+    assert all(8 <= width <= 60 for width in widths.values())
+    assert header[0].font.b  # a bold header row
+    assert sheet.freeze_panes == "A2"
 
 
 def test_json_is_an_array_of_objects_with_native_numbers(staff_client, evil):
@@ -145,9 +169,9 @@ def test_json_is_an_array_of_objects_with_native_numbers(staff_client, evil):
             "reference": evil.reference,
             "business": "Johnny Bravo Fitness Center",
             "business_slug": "johnny-bravo-fitness-center",
-            "session_title": "'@Spin",
+            "session_title": "@Spin",
             "session_starts_at": "2030-03-04T09:30:00+00:00",
-            "client_name": '\'=HYPERLINK("http://x")',
+            "client_name": '=HYPERLINK("http://x")',
             "client_email": "ada@example.com",
             "client_phone": "'+44 7700 900123",
             "status": "Cancelled",
@@ -156,7 +180,7 @@ def test_json_is_an_array_of_objects_with_native_numbers(staff_client, evil):
             "cancelled_at": evil.cancelled_at.isoformat(),
             "cancelled_by": "desk",
             "cancelled_by_client": False,
-            "cancellation_reason": "'-ill\tagain",
+            "cancellation_reason": "-ill\tagain",
             "is_deleted": False,
             "deleted_at": None,
             "deleted_by": "",
@@ -175,7 +199,7 @@ def test_audit_export_has_user_reason_origin_and_status_before_and_after(staff_c
         ("changed", "Cancelled", "Cancelled"),
     ]
     assert records[1]["user"] == "desk"
-    assert records[1]["reason"] == "'-ill\tagain"
+    assert records[1]["reason"] == "-ill\tagain"  # JSON is never altered
     assert records[2]["reason"] == "duplicate"
     assert records[2]["is_deleted"] is True
     assert all(r["reference"] == evil.reference for r in records)
@@ -186,7 +210,7 @@ def test_sessions_export_counts_live_bookings_and_cancellations(staff_client, ev
     make_booking(session=evil.session, client_email="d@example.com", is_deleted=True)
     response = _export(staff_client, table="sessions", format="json")
     [session] = json.loads(_body(response))
-    assert (session["title"], session["bookings"], session["cancellations"]) == ("'@Spin", 2, 1)
+    assert (session["title"], session["bookings"], session["cancellations"]) == ("@Spin", 2, 1)
 
 
 # ---------------------------------------------------------------- scope and filters
@@ -237,6 +261,10 @@ def test_export_pages_need_an_admin_login(client):
 # ---------------------------------------------------------------- streaming
 
 
+def rendered(resource, queryset):
+    return rendered_rows(resource, queryset, fields=None, native=False)
+
+
 def test_streaming_makes_the_same_number_of_queries_for_more_rows(
     staff_client, session, django_assert_max_num_queries
 ):
@@ -249,8 +277,8 @@ def test_streaming_makes_the_same_number_of_queries_for_more_rows(
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as captured:
-            rows = list(BOOKINGS.rows(queryset))
-            audit = list(AUDIT.rows(audit_of(queryset)))
+            rows = list(rendered(BookingResource(), queryset))
+            audit = list(rendered(AuditResource(), queryset))
         return len(captured), len(rows), len(audit)
 
     few = queries_for_export()
@@ -336,60 +364,6 @@ def test_unfinished_job_cannot_be_downloaded(staff_client, staff):
     assert staff_client.get(reverse("booking_exports:download", args=[job.pk])).status_code == 404
 
 
-# ---------------------------------------------------------------- import-export resources
-
-
-def test_booking_resource_exports_the_given_queryset_through_import_export(evil, foreign):
-    dataset = resources.BookingResource().export(queryset=BookingRequest.objects.filter(pk=evil.pk))
-    assert dataset.headers == BOOKINGS.headers
-    assert dataset[0][BOOKINGS.headers.index("Client name")] == '\'=HYPERLINK("http://x")'
-    text = resources.CSV().export_data(dataset)
-    assert foreign.reference not in text
-    assert "'+44 7700 900123" in text
-
-
-def test_resource_honours_selected_fields_and_native_xlsx(evil):
-    resource = resources.BookingResource()
-    dataset = resource.export(
-        queryset=BookingRequest.objects.all(),
-        export_fields=["reference", "id", "session_starts_at"],
-        force_native_type=True,
-    )
-    assert dataset.headers == ["ID", "Reference", "Session start (UTC)"]
-    assert list(dataset[0]) == [evil.pk, evil.reference, datetime(2030, 3, 4, 9, 30)]
-    workbook = load_workbook(io.BytesIO(resources.XLSX().export_data(dataset)))
-    first_row = next(workbook.active.iter_rows(min_row=2, values_only=True))
-    assert first_row[0] == evil.pk
-
-
-def test_escaping_formats_keep_numbers_numbers(settings):
-    import tablib
-
-    settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-    dataset = tablib.Dataset(["=1+1", -3, 2.5], headers=["a", "b", "c"])
-    assert json.loads(resources.JSON().export_data(dataset)) == [{"a": "'=1+1", "b": -3, "c": 2.5}]
-
-
-def test_audit_resource_reads_the_history_of_the_given_bookings(evil, foreign):
-    dataset = resources.AuditResource().export(queryset=BookingRequest.objects.filter(pk=evil.pk))
-    refs = {row[AUDIT.headers.index("Reference")] for row in dataset}
-    assert refs == {evil.reference}
-    assert len(dataset) == 2
-
-
-def test_resources_work_with_import_exports_selectable_fields_form():
-    form = SelectableFieldsExportForm(
-        resources.EXPORT_FORMATS, [resources.BookingResource, resources.AuditResource]
-    )
-    assert "bookingresource_client_email" in form.fields
-    assert "auditresource_status_before" in form.fields
-
-
-def test_resources_refuse_imports():
-    with pytest.raises(NotImplementedError):
-        resources.BookingResource().import_data(None)
-
-
 def test_timestamps_are_exported_in_utc(staff_client, business, settings):
     settings.TIME_ZONE = "Europe/Berlin"
     session = make_session(business=business, starts_at=START)
@@ -412,3 +386,64 @@ def test_a_finished_job_cannot_be_downloaded_after_leaving_the_business(
     business.staff.remove(staff)
 
     assert staff_client.get(url).status_code == 404
+
+
+# ---------------------------------------------------------------- data kept intact
+
+
+@pytest.mark.parametrize("typed", ["+44 7700 900123", "07700 900123", "(555) 010-2000"])
+def test_every_phone_number_gains_a_leading_apostrophe_in_every_format(
+    staff_client, session, typed
+):
+    make_booking(session=session, client_phone=typed)
+    [row] = _csv(_export(staff_client, format="csv"))
+    assert row["Client phone"] == f"'{typed}"
+    [record] = json.loads(_body(_export(staff_client, format="json")))
+    assert record["client_phone"] == f"'{typed}"
+    sheet = load_workbook(io.BytesIO(_body(_export(staff_client, format="xlsx")))).active
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert row[header.index("Client phone")] == f"'{typed}"
+
+
+def test_headers_say_utc_once_for_every_time(staff_client, evil):
+    for table in ("bookings", "audit", "sessions"):
+        header = list(_csv(_export(staff_client, table=table))[0])
+        times = [title for title in header if "UTC" in title]
+        assert times
+        assert all(title.endswith(" (UTC)") and title.count("UTC") == 1 for title in times)
+
+
+def test_xlsx_keeps_characters_xml_cannot_hold(staff_client, session):
+    """XML 1.0 cannot hold most control characters: OOXML writes them `_x0007_`,
+    which Excel reads back as the character (openpyxl leaves the escape to its caller)."""
+    make_booking(session=session, client_name="Bell\x07 Ringer")
+    sheet = load_workbook(io.BytesIO(_body(_export(staff_client, format="xlsx")))).active
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert unescape(row[header.index("Client name")]) == "Bell\x07 Ringer"
+
+
+# ---------------------------------------------------------------- the service
+
+
+def test_the_service_takes_a_user_a_selection_and_a_format(staff, evil, foreign):
+    queryset = service.selection(staff, BookingResource)
+    result = service.export(user=staff, queryset=queryset, fmt="json", fields=["reference"])
+    assert isinstance(result, service.Download)
+    assert result.filename.startswith("bookings-") and result.filename.endswith(".json")
+    assert json.loads("".join(result.chunks)) == [{"reference": evil.reference}]
+
+
+def test_large_audit_export_from_my_exports_remembers_the_bookings(
+    staff_client, staff, evil, foreign, small_stream_limit
+):
+    services.soft_delete_bookings(evil, actor=staff, reason="duplicate")
+    response = staff_client.post(
+        reverse("booking_exports:new"), {"table": "audit", "format": "csv", "include_deleted": "on"}
+    )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert job.selection == [evil.pk]  # the booking, not its three records' ids
+    assert run_export_job.call(job.pk) == 3
+    job.refresh_from_db()
+    body = job.file.open("rb").read().decode("utf-8-sig")
+    assert body.count(evil.reference) == 3 and foreign.reference not in body

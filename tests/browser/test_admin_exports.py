@@ -42,7 +42,7 @@ def log_in(page, live_server):
 
 
 def download_csv(page, artifacts, name):
-    page.select_option("select[name=format]", label="csv")
+    page.select_option("select[name=format]", label="CSV")
     page.screenshot(path=artifacts / f"{name}.png", full_page=True)
     with page.expect_download() as download:
         page.click("input[type=submit][value=Submit]")
