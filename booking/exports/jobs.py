@@ -16,6 +16,7 @@ from typing import Any
 from django.core.files import File
 from django.utils import timezone
 
+from booking.actors import User
 from booking.exports.models import ExportJob
 from booking.exports.resources import (
     RESOURCES,
@@ -42,7 +43,7 @@ def job_rows(job: ExportJob, exporter: ExportResource, fmt: Format) -> Iterator[
     )
 
 
-def still_in_scope(job: ExportJob, user: Any) -> bool:
+def still_in_scope(job: ExportJob, user: User) -> bool:
     """True while every live row the job's file was made from is still `user`'s to see.
 
     Someone removed from a business keeps their finished jobs in the list, but no

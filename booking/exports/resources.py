@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Lag
@@ -27,6 +27,7 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import FloatWidget
 
+from booking.actors import User
 from booking.exports.widgets import (
     BooleanWidget,
     DateWidget,
@@ -37,7 +38,7 @@ from booking.exports.widgets import (
     UtcDateTimeWidget,
     native,
 )
-from booking.models import BookingRequest, BookingStatus, Session
+from booking.models import BookingQuerySet, BookingRequest, BookingStatus, Session
 
 CHUNK_SIZE = 2000  # rows fetched per round trip
 STATUS_LABELS = dict(BookingStatus.choices)
@@ -94,7 +95,7 @@ class ExportResource(resources.Resource):
     name: ClassVar[str]
 
     @classmethod
-    def scope(cls, user: Any) -> QuerySet:
+    def scope(cls, user: User) -> QuerySet:
         raise NotImplementedError
 
     @classmethod
@@ -143,7 +144,7 @@ class ExportResource(resources.Resource):
 
     @classmethod
     def get_display_name(cls) -> str:
-        return cls._meta.name  # type: ignore[attr-defined]
+        return cls._meta.name
 
     def import_data(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("exports only: bookings change through the service layer")
@@ -179,12 +180,12 @@ class BookingResource(ExportResource):
         name = "Bookings"
 
     @classmethod
-    def scope(cls, user: Any) -> QuerySet:
+    def scope(cls, user: User) -> QuerySet:
         return BookingRequest.all_objects.for_user(user)
 
     @classmethod
     def narrow(cls, queryset: QuerySet, *, business: str = "", include_deleted: bool = False):
-        queryset = queryset if include_deleted else queryset.live()
+        queryset = queryset if include_deleted else cast(BookingQuerySet, queryset).live()
         return super().narrow(queryset, business=business)
 
 
@@ -214,7 +215,7 @@ class AuditResource(ExportResource):
         name = "Audit trail"
 
     @classmethod
-    def scope(cls, user: Any) -> QuerySet:
+    def scope(cls, user: User) -> QuerySet:
         """The audit trail of the user's businesses, purged bookings' final records included."""
         history = BookingRequest.history.all()
         if not (user.is_active and user.is_staff):
@@ -285,7 +286,7 @@ class SessionResource(ExportResource):
         name = "Sessions"
 
     @classmethod
-    def scope(cls, user: Any) -> QuerySet:
+    def scope(cls, user: User) -> QuerySet:
         return Session.objects.for_user(user)
 
     @classmethod

@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from import_export.resources import Resource
 
+from booking.actors import User
 from booking.exports.models import ExportJob
 from booking.exports.resources import BookingResource, ExportResource, field_names, rendered_rows
 from booking.exports.tasks import run_export_job
@@ -50,7 +51,7 @@ class Download:
 
 
 def selection(
-    user: Any,
+    user: User,
     resource: type[ExportResource] = BookingResource,
     *,
     business: str = "",
@@ -86,7 +87,7 @@ def download(
 
 def export(
     *,
-    user: Any,
+    user: User,
     queryset: QuerySet,
     resource: type[ExportResource] = BookingResource,
     fmt: Format | str = "csv",
@@ -115,7 +116,7 @@ def export(
 
 def start_job(
     *,
-    owner: Any,
+    owner: User,
     resource: type[ExportResource],
     fmt: Format,
     queryset: QuerySet,
@@ -123,9 +124,11 @@ def start_job(
     description: str = "",
 ) -> ExportJob:
     """Record the selection and queue the export on the `exports` queue (after commit)."""
+    if owner.pk is None:
+        raise ValueError("A background export needs a signed-in owner.")
     with transaction.atomic():
         job = ExportJob.objects.create(
-            owner=owner,
+            owner_id=owner.pk,
             table=resource.name,
             format=fmt.name,
             selection=resource.selected_ids(queryset),

@@ -133,6 +133,7 @@ def response_for(download: service.Download) -> HttpResponseBase:
             filename=download.filename,
             content_type=download.content_type,
         )
+    assert download.chunks is not None  # a Download holds a file or chunks
     response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
     response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return response
