@@ -16,6 +16,7 @@ from django.db import connection
 from booking import services
 from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
+from booking.services.lifecycle import engine
 from tests.factories import make_booking, make_business, make_session, make_staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -91,7 +92,7 @@ def test_client_and_staff_cancelling_at_once_exactly_one_succeeds(setup):
 def test_overlapping_bulk_calls_do_not_deadlock(setup, monkeypatch):
     """Locks are taken in primary-key order, in batches, so overlapping selections queue."""
     staff, session = setup
-    monkeypatch.setattr(services.lifecycle, "BATCH_SIZE", 25)  # many lock rounds per call
+    monkeypatch.setattr(engine, "BATCH_SIZE", 25)  # many lock rounds per call
     ids = [make_booking(session=session).pk for _ in range(150)]
     # Each thread names its bookings in a different order: the service sorts them.
     selections = [ids[:100], list(reversed(ids[50:])), ids[::2], list(reversed(ids))]

@@ -1,0 +1,151 @@
+"""Deletion as staff: soft delete, restore, and purge (the only hard delete)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from django.db import models
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest
+from booking.services import exceptions as exc
+from booking.services import history, notifications, rules
+from booking.services.lifecycle.engine import (
+    Operation,
+    Selection,
+    as_actor,
+    clean_reason,
+    requires,
+    run,
+    update,
+)
+from booking.services.results import BulkResult
+
+
+@requires("booking.soft_delete_bookingrequest", to="soft-delete")
+def soft_delete_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Hide bookings from every live view, keeping them whole. Inverse: `restore_bookings`.
+
+    Refused where the business disallows deletion, and without a reason where it
+    requires one. Clients of active future bookings are told (unless
+    `notify_client` is off).
+    """
+    actor = as_actor(actor)
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        notifiable = [b for b in ready if rules.is_active_future(b, now=now)]
+        update(
+            ready,
+            {"is_deleted": True, "deleted_at": now, "deleted_by": actor, "deletion_reason": reason},
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+        if notify_client:
+            notifications.bookings_removed(notifiable, purged=False)
+
+    check = lambda b: rules.check_soft_delete(b, reason=reason)  # noqa: E731
+    return run(Operation("soft-deleted", check, apply), bookings, actor=actor)
+
+
+@requires("booking.restore_bookingrequest", to="restore")
+def restore_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Bring soft-deleted bookings back, clearing the deletion fields. Inverse of soft delete."""
+    actor = as_actor(actor)
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        update(
+            ready,
+            {"is_deleted": False, "deleted_at": None, "deleted_by": None, "deletion_reason": ""},
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+
+    operation = Operation("restored", rules.check_restore, apply, reads_policy=False)
+    return run(operation, bookings, actor=actor)
+
+
+@requires("booking.purge_bookingrequest", to="purge")
+def purge_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    confirmed: bool = False,
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Delete bookings permanently. There is no inverse.
+
+    Needs the purge permission, an explicit confirmation, the business's
+    `allow_admin_deletion` and a reason where required. The audit trail keeps a
+    final "-" record of each purged booking with user, reason, IP and user agent.
+    """
+    actor = as_actor(actor)
+    reason = clean_reason(reason)
+    if not confirmed:
+        raise exc.ConfirmationRequired("purging needs an explicit confirmation")
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        notifiable = [b for b in ready if not b.is_deleted and rules.is_active_future(b, now=now)]
+        history.record_deletions(ready, actor=actor, reason=reason, context=context, when=now)
+        if notify_client:
+            notifications.bookings_removed(notifiable, purged=True, reason=reason)
+        _delete_rows(ready)
+
+    check = lambda b: rules.check_purge(b, reason=reason)  # noqa: E731
+    return run(Operation("purged", check, apply), bookings, actor=actor)
+
+
+def _delete_rows(bookings: list[BookingRequest]) -> None:
+    """Delete locked bookings whose "-" history is written, honouring every on_delete.
+
+    A raw delete: Django's collector would fetch each row again and let
+    simple-history insert a second record per row. Rows of other models that
+    point at a booking (an email outbox, say) get what their foreign key's
+    on_delete asks for, in one query per relation, as the collector would.
+    """
+    ids = [booking.pk for booking in bookings]
+    for relation in BookingRequest._meta.related_objects:
+        field = relation.field
+        if isinstance(relation, models.ManyToManyRel) and relation.through is not None:
+            through = relation.through._base_manager
+            reverse_name = cast(models.ManyToManyField, field).m2m_reverse_field_name()
+            through.filter(**{f"{reverse_name}__in": ids}).delete()
+            continue
+        dependants = relation.related_model._base_manager.filter(**{f"{field.name}__in": ids})
+        if relation.on_delete is models.CASCADE:
+            dependants.delete()
+        elif relation.on_delete is models.SET_NULL:
+            dependants.update(**{field.name: None})
+        elif relation.on_delete in (models.PROTECT, models.RESTRICT):
+            if dependants.exists():
+                raise ProtectedError(
+                    f"{relation.related_model._meta.verbose_name_plural} refer to these bookings",
+                    set(dependants),
+                )
+        elif relation.on_delete is not models.DO_NOTHING:
+            raise NotImplementedError(f"purge does not handle {relation.on_delete} on {field}")
+    doomed = BookingRequest.all_objects.filter(pk__in=ids)
+    doomed._raw_delete(doomed.db)

@@ -1,0 +1,200 @@
+"""The engine of every booking state change: select, lock, re-check, change, record.
+
+Each service of this package is an `Operation` (a rule and a change) run by
+`run`, in one transaction:
+
+1. resolve the selection to primary keys (the caller's queryset keeps its
+   filters and tenant scope, and the actor's scope is applied again here);
+2. per batch, lock the rows in primary-key order (`select_for_update`), so that
+   two concurrent calls on one booking cannot both succeed;
+3. re-check the rule for each locked booking under the lock, splitting the batch
+   into bookings to change and bookings skipped with their reason;
+4. change the batch (`update`: one conditional `UPDATE` and one historical
+   record per booking with user, reason, IP and user agent, in batched inserts);
+5. write the emails' outbox rows in the same transaction (sent after commit).
+
+Queries per call are bounded by the number of batches, never by rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from itertools import batched
+from typing import Any, Protocol, cast
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from booking.audit import RequestContext
+from booking.models import REASON_MAX_LENGTH, BookingRequest, Business, Session
+from booking.services import exceptions as exc
+from booking.services import history
+from booking.services.ids import pk_in
+from booking.services.results import BulkResult, Skip
+from booking.services.rules import Refusal
+from booking.services.text import storable
+
+BATCH_SIZE = 1000
+
+GONE = Refusal("no longer exists, changed meanwhile or is not yours", exc.BookingNotFound)
+
+Selection = QuerySet[BookingRequest] | BookingRequest | Iterable[int]
+
+
+def clean_reason(reason: object) -> str:
+    """A reason is free text of at most 1000 characters: refused, never truncated."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise exc.InvalidInput("reason must be a string")
+    reason = storable("reason", reason).strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise exc.ReasonTooLong(
+            f"reason is {len(reason)} characters long; the limit is {REASON_MAX_LENGTH}"
+        )
+    return reason
+
+
+def ensure_permitted(actor: Any, permission: str, *, to: str) -> None:
+    """Staff need `permission` ("to cancel"); `actor=None` is the system (commands, clients)."""
+    if actor is not None and not actor.has_perm(permission):
+        raise exc.NotPermitted(f"you do not have permission to {to} bookings")
+
+
+class StaffService(Protocol):
+    """A bulk service staff call, guarded by one permission (see `requires`)."""
+
+    permission: str
+
+    def __call__(self, bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult: ...
+
+
+def requires(permission: str, *, to: str) -> Callable[[Callable[..., BulkResult]], StaffService]:
+    """Guard a staff service: the actor must be logged in and hold `permission`.
+
+    Checked before anything else (a user who may not act learns nothing about the
+    input or the bookings). The codename is kept on the function as `.permission`,
+    where the action table (`booking.services.actions`) reads it: it is written
+    once, here.
+    """
+
+    def decorate(service: Callable[..., BulkResult]) -> StaffService:
+        @wraps(service)
+        def guarded(bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult:
+            ensure_permitted(as_actor(actor), permission, to=to)
+            return service(bookings, actor=actor, **kwargs)
+
+        checked = cast(StaffService, guarded)
+        checked.permission = permission
+        return checked
+
+    return decorate
+
+
+def as_actor(actor: Any) -> Any:
+    """None is the system (commands, a client's own cancellation); anyone else must log in.
+
+    An anonymous user is refused rather than mistaken for the system, which
+    would skip the permission check and the tenant scope.
+    """
+    if actor is None:
+        return None
+    if not actor.is_authenticated:
+        raise exc.NotPermitted("log in to manage bookings")
+    return actor
+
+
+def selected_ids(bookings: Selection) -> list[int]:
+    if isinstance(bookings, BookingRequest):
+        return [bookings.pk]
+    if isinstance(bookings, QuerySet):
+        return sorted(bookings.order_by().values_list("pk", flat=True).distinct())
+    return sorted({int(pk) for pk in bookings})
+
+
+def lock(
+    ids: tuple[int, ...],
+    actor: Any,
+    selection: QuerySet[BookingRequest] | None,
+    *,
+    with_policy: bool,
+) -> list[BookingRequest]:
+    rows = BookingRequest.all_objects.filter(pk_in(ids))
+    if selection is not None:
+        # The caller's filters hold under the lock too: a booking restored after
+        # "purge the deleted ones" was resolved to ids is no longer purged.
+        rows = rows.filter(pk__in=selection.order_by().values("pk"))
+    if actor is not None:
+        rows = rows.for_user(actor)
+    locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
+    if not with_policy:
+        return locked
+    # Rules about policy read each booking's session, business and settings. They
+    # come in two more queries, one object per session and per business rather
+    # than one per booking (joining them into the locking query cost twice as
+    # much), and unlocked: nothing here changes them.
+    sessions = Session.objects.in_bulk({booking.session_id for booking in locked})
+    businesses = Business.objects.select_related("booking_settings").in_bulk(
+        {session.business_id for session in sessions.values()}
+    )
+    # Fill the relations' caches directly: the ids are already right, and the
+    # descriptors' checks cost as much as the rest of the loop.
+    for session in sessions.values():
+        Session.business.field.set_cached_value(session, businesses[session.business_id])
+    for booking in locked:
+        BookingRequest.session.field.set_cached_value(booking, sessions[booking.session_id])
+    return locked
+
+
+@dataclass(frozen=True)
+class Operation:
+    verb: str
+    check: Callable[[BookingRequest], Refusal | None]
+    apply: Callable[[list[BookingRequest]], None]
+    # Whether `check` or `apply` read the bookings' sessions and business policy
+    # (the deadline, the deletion switches, whether emails are sent). Without it,
+    # the batch loads the bookings alone, and a caller reading `.session` on a
+    # result loads it on demand.
+    reads_policy: bool = True
+
+
+def run(operation: Operation, bookings: Selection, *, actor: Any) -> BulkResult:
+    result = BulkResult(verb=operation.verb)
+    ids = selected_ids(bookings)
+    selection = bookings if isinstance(bookings, QuerySet) else None
+    with transaction.atomic():
+        for batch in batched(ids, BATCH_SIZE):
+            locked = lock(batch, actor, selection, with_policy=operation.reads_policy)
+            found = {booking.pk for booking in locked}
+            result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
+            ready = []
+            for booking in locked:
+                refusal = operation.check(booking)
+                if refusal is None:
+                    ready.append(booking)
+                else:
+                    result.skipped.append(Skip(booking, booking.pk, refusal))
+            if ready:
+                operation.apply(ready)
+                result.done.extend(ready)
+    return result
+
+
+def update(
+    bookings: list[BookingRequest],
+    fields: dict[str, Any],
+    *,
+    actor: Any,
+    reason: str,
+    context: RequestContext,
+    now: datetime,
+) -> None:
+    fields = {**fields, "updated_at": now}
+    BookingRequest.all_objects.filter(pk_in([b.pk for b in bookings])).update(**fields)
+    for booking in bookings:
+        for name, value in fields.items():
+            setattr(booking, name, value)
+    history.record_changes(bookings, actor=actor, reason=reason, context=context, when=now)

@@ -1,0 +1,119 @@
+"""Status changes as staff: approve, reject, cancel (see `engine` for the shape of each)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest, BookingStatus
+from booking.services import notifications, rules
+from booking.services.lifecycle.engine import (
+    Operation,
+    Selection,
+    as_actor,
+    clean_reason,
+    requires,
+    run,
+    update,
+)
+from booking.services.results import BulkResult
+
+
+def _set_status(
+    bookings: Selection,
+    target: str,
+    verb: str,
+    *,
+    actor: Any,
+    reason: object,
+    context: RequestContext,
+    now: datetime | None,
+) -> BulkResult:
+    reason = clean_reason(reason)
+    actor = as_actor(actor)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        update(ready, {"status": target}, actor=actor, reason=reason, context=context, now=now)
+
+    return run(
+        Operation(verb, lambda b: rules.check_status_change(b, target), apply, reads_policy=False),
+        bookings,
+        actor=actor,
+    )
+
+
+@requires("booking.change_bookingrequest", to="approve")
+def approve_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Approve pending bookings. Inverse: none (an approved booking can be cancelled)."""
+    return _set_status(
+        bookings, BookingStatus.APPROVED, "approved",
+        actor=actor, reason=reason, context=context, now=now,
+    )  # fmt: skip
+
+
+@requires("booking.change_bookingrequest", to="reject")
+def reject_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Reject pending bookings. Final: a rejected booking changes status no more."""
+    return _set_status(
+        bookings, BookingStatus.REJECTED, "rejected",
+        actor=actor, reason=reason, context=context, now=now,
+    )  # fmt: skip
+
+
+@requires("booking.cancel_bookingrequest", to="cancel")
+def cancel_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Cancel pending or approved bookings as staff.
+
+    Records cancelled_at/by and the reason; one history record each; queues the
+    cancellation emails (when the business sends them and `notify_client`) in the
+    same transaction, delivered after commit. Final: there is no un-cancel.
+    """
+    actor = as_actor(actor)
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+
+    def apply(ready: list[BookingRequest]) -> None:
+        update(
+            ready,
+            {
+                "status": BookingStatus.CANCELLED,
+                "cancelled_at": now,
+                "cancelled_by": actor,
+                "cancelled_by_client": False,
+                "cancellation_reason": reason,
+            },
+            actor=actor, reason=reason, context=context, now=now,
+        )  # fmt: skip
+        notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
+
+    check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
+    # A staff cancellation's rule is about status alone; the policy only says
+    # whether the client is emailed.
+    operation = Operation("cancelled", check, apply, reads_policy=notify_client)
+    return run(operation, bookings, actor=actor)

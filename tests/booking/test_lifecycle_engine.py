@@ -1,0 +1,263 @@
+"""What every life-cycle service shares (`booking.services.lifecycle.engine`): actors, reasons,
+bulk results, tenant scope, locking and query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from booking import services
+from booking.models import BookingRequest, BookingStatus
+from booking.services import exceptions as exc
+from booking.services.lifecycle import engine
+from tests.factories import make_booking, make_session, make_staff
+
+P, A, R, C = (
+    BookingStatus.PENDING,
+    BookingStatus.APPROVED,
+    BookingStatus.REJECTED,
+    BookingStatus.CANCELLED,
+)
+STATUS_ACTIONS = {
+    "approve": (services.approve_bookings, A),
+    "reject": (services.reject_bookings, R),
+    "cancel": (services.cancel_bookings, C),
+}
+ALLOWED = {(P, A), (P, R), (P, C), (A, C)}
+
+
+def refetch(booking: BookingRequest) -> BookingRequest:
+    return BookingRequest.all_objects.get(pk=booking.pk)
+
+
+# --- Permissions and actors -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "cancel", "soft_delete", "restore"])
+def test_an_anonymous_actor_is_refused_not_taken_for_the_system(booking, action):
+    with pytest.raises(exc.NotPermitted):
+        services.ACTIONS[action].service(booking, actor=AnonymousUser(), reason="x")
+    assert refetch(booking).status == P and refetch(booking).is_deleted is False
+
+
+def test_the_system_actor_needs_no_permission_and_is_recorded_as_nobody(booking):
+    services.cancel_bookings(booking, actor=None, reason="Retention job")
+
+    assert refetch(booking).cancelled_by is None
+    assert booking.history.latest().history_user is None
+
+
+# --- Reasons --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "cancel", "soft_delete", "restore"])
+def test_a_reason_of_1000_characters_is_kept_whole(session, staff, action):
+    booking = make_booking(session=session, is_deleted=action == "restore")
+    reason = "x" * 999 + "y"
+
+    services.ACTIONS[action].service(booking, actor=staff, reason=reason).raise_for_single()
+
+    assert booking.history.latest().history_change_reason == reason
+
+
+@pytest.mark.parametrize("action", services.ACTIONS)
+def test_a_reason_of_1001_characters_is_refused_not_truncated(session, staff, action):
+    booking = make_booking(session=session, is_deleted=action == "restore")
+    options = {"confirmed": True} if action == "purge" else {}
+
+    with pytest.raises(exc.ReasonTooLong) as raised:
+        services.ACTIONS[action].service(booking, actor=staff, reason="x" * 1001, **options)
+
+    assert raised.value.status_code == 400
+    assert refetch(booking).status == P
+    assert booking.history.count() == 1  # only its creation
+
+
+def test_a_reason_must_be_text(booking, staff):
+    with pytest.raises(exc.InvalidInput):
+        services.cancel_bookings(booking, actor=staff, reason=["x"])
+
+
+def test_surrounding_whitespace_is_trimmed_from_a_reason(booking, staff):
+    services.cancel_bookings(booking, actor=staff, reason="  Instructor ill \n")
+
+    assert refetch(booking).cancellation_reason == "Instructor ill"
+
+
+# --- Bulk results -----------------------------------------------------------------------
+
+
+def test_bulk_result_names_what_changed_and_what_was_skipped_and_why(session, staff):
+    pending = [make_booking(session=session, status=P) for _ in range(3)]
+    cancelled = [make_booking(session=session, status=C) for _ in range(2)]
+    deleted = make_booking(session=session, status=A, is_deleted=True)
+    selection = BookingRequest.all_objects.filter(session=session)
+
+    result = services.cancel_bookings(selection, actor=staff, reason="Class cancelled")
+
+    assert sorted(b.pk for b in result.done) == sorted(b.pk for b in pending)
+    assert sorted(s.booking_id for s in result.skipped) == sorted(
+        b.pk for b in [*cancelled, deleted]
+    )
+    assert result.summary() == (
+        "3 cancelled; 3 skipped: 2 already cancelled, 1 deleted; restore it first"
+    )
+    assert refetch(deleted).status == A
+
+
+def test_summary_with_one_kind_of_skip_names_just_the_reason(session, staff):
+    make_booking(session=session, status=P)
+    make_booking(session=session, status=C)
+
+    result = services.cancel_bookings(BookingRequest.objects.all(), actor=staff)
+
+    assert result.summary() == "1 cancelled; 1 skipped: already cancelled"
+    assert services.approve_bookings([], actor=staff).summary() == "0 approved"
+
+
+@pytest.mark.parametrize("as_selection", ["instance", "queryset", "ids", "string ids"])
+def test_a_selection_is_a_booking_a_queryset_or_ids(session, staff, as_selection):
+    bookings = [make_booking(session=session) for _ in range(2)]
+    selection = {
+        "instance": bookings[0],
+        "queryset": BookingRequest.objects.filter(pk__in=[b.pk for b in bookings]),
+        "ids": [b.pk for b in bookings],
+        "string ids": [str(b.pk) for b in bookings],
+    }[as_selection]
+
+    result = services.approve_bookings(selection, actor=staff)
+
+    assert result.done_count == (1 if as_selection == "instance" else 2)
+
+
+def test_unknown_ids_are_skipped_as_not_found(booking, staff):
+    result = services.cancel_bookings([booking.pk, 987654], actor=staff)
+
+    assert result.done == [booking]
+    assert result.skipped[0].booking_id == 987654
+    assert result.skipped[0].refusal.error is exc.BookingNotFound
+    assert (
+        result.summary()
+        == "1 cancelled; 1 skipped: no longer exists, changed meanwhile or is not yours"
+    )
+
+
+def test_raise_for_single_on_nothing_found(staff):
+    with pytest.raises(exc.BookingNotFound):
+        services.cancel_bookings([424242], actor=staff).raise_for_single()
+
+
+# --- Tenant scope -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", services.ACTIONS)
+def test_staff_ids_of_another_business_are_skipped_as_not_found(staff, other_business, action):
+    theirs = make_booking(
+        session=make_session(business=other_business), is_deleted=action == "restore"
+    )
+    options = {"confirmed": True} if action == "purge" else {}
+
+    result = services.ACTIONS[action].service([theirs.pk], actor=staff, reason="x", **options)
+
+    assert result.done == []
+    assert result.skipped[0].refusal.error is exc.BookingNotFound
+    untouched = refetch(theirs)
+    assert (untouched.status, untouched.is_deleted) == (P, action == "restore")
+    assert theirs.history.count() == 1
+
+
+def test_a_staff_queryset_of_everything_changes_only_their_own(session, staff, other_business):
+    mine = make_booking(session=session)
+    theirs = make_booking(session=make_session(business=other_business))
+
+    result = services.approve_bookings(BookingRequest.objects.all(), actor=staff)
+
+    assert result.done == [mine] and result.skipped[0].booking_id == theirs.pk
+    assert refetch(theirs).status == P
+
+
+def test_a_superuser_acts_on_every_business(session, superuser, other_business):
+    mine = make_booking(session=session)
+    theirs = make_booking(session=make_session(business=other_business))
+
+    result = services.approve_bookings([mine.pk, theirs.pk], actor=superuser)
+
+    assert result.done_count == 2
+
+
+def test_staff_of_no_business_finds_nothing(booking):
+    loner = make_staff()
+
+    result = services.cancel_bookings([booking.pk], actor=loner)
+
+    assert result.done == [] and refetch(booking).status == P
+
+
+# --- Query counts ----------------------------------------------------------------------
+
+
+def _queries(action, bookings, actor):
+    options = {"reason": "tidy", **({"confirmed": True} if action == "purge" else {})}
+    ids = [b.pk for b in bookings]
+    with CaptureQueriesContext(connection) as captured:
+        result = services.ACTIONS[action].service(ids, actor=actor, **options)
+    assert result.done_count == len(bookings)
+    return len(captured)
+
+
+@pytest.mark.parametrize("action", services.ACTIONS)
+def test_bulk_query_count_does_not_grow_with_rows(
+    session, staff, action, django_assert_max_num_queries
+):
+    deleted = action == "restore"
+    few = [make_booking(session=session, is_deleted=deleted) for _ in range(10)]
+    many = BookingRequest.all_objects.bulk_create(
+        [
+            BookingRequest(
+                session=session, client_name=f"C {n}", client_email=f"c{n}@example.com",
+                is_deleted=deleted, reference=f"BULK{n:04d}".replace("0", "A").replace("1", "B"),
+            )
+            for n in range(300)
+        ]
+    )  # fmt: skip
+
+    staff.has_perm(services.ACTIONS[action].permission)  # load the permission cache once
+
+    with django_assert_max_num_queries(10):
+        few_queries = _queries(action, few, staff)
+    many_queries = _queries(action, many, staff)
+
+    assert many_queries == few_queries
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "lone \ud800 surrogate"])
+def test_a_reason_the_database_cannot_store_is_bad_input(booking, staff, reason):
+    with pytest.raises(exc.InvalidInput):
+        services.cancel_bookings([booking.pk], actor=staff, reason=reason)
+
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING
+
+
+def test_the_callers_filters_are_checked_again_under_the_lock(monkeypatch, booking, staff):
+    """A booking restored after "purge the deleted ones" was resolved is not purged."""
+    services.soft_delete_bookings([booking.pk], actor=staff, reason="duplicate")
+    resolve = engine.selected_ids
+
+    def resolve_then_restore_elsewhere(selection):
+        ids = resolve(selection)
+        monkeypatch.setattr(engine, "selected_ids", resolve)  # once
+        services.restore_bookings([booking.pk], actor=staff, reason="mistake")
+        return ids
+
+    monkeypatch.setattr(engine, "selected_ids", resolve_then_restore_elsewhere)
+
+    result = services.purge_bookings(
+        BookingRequest.all_objects.deleted(), actor=staff, reason="retention", confirmed=True
+    )
+
+    assert result.done_count == 0
+    assert [skip.booking_id for skip in result.skipped] == [booking.pk]
+    assert BookingRequest.objects.filter(pk=booking.pk).exists()
