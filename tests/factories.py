@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from booking.models import BookingRequest, BookingStatus, Business, Session
+from booking.services.lifecycle.client import Proof
 
 _seq = itertools.count(1)
 
@@ -115,3 +116,8 @@ def make_staff(
         business.staff.add(user)
     # Fetch again so that the permission cache starts empty.
     return User.objects.get(pk=user.pk)
+
+
+def owner_proof(booking: BookingRequest) -> Proof:
+    """What the booking's own client proves it with: its email address."""
+    return Proof(email=booking.client_email)

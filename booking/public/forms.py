@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from booking.models import REASON_MAX_LENGTH
-from booking.public.cancellation import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof
+from booking.services.lifecycle.client import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof
 from booking.services.links import MAX_TOKEN_LENGTH
 
 

@@ -3,7 +3,7 @@
 A GET shows the booking (no client personal data) and never changes anything,
 whatever its query string: even a valid signed link only pre-fills the form,
 so mail scanners that follow links cannot cancel. A POST cancels through
-`cancellation.cancel` (the same proof and rate limits as the API) and shows a
+`services.cancel_booking_as_client` (the same proof and rate limits as the API) and shows a
 confirmation; every refusal gets its own message and HTTP status.
 """
 
@@ -22,20 +22,24 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.audit import client_ip
+from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest, BookingStatus
-from booking.public import cancellation
-from booking.public.cancellation import STATUS_WORDS, Summary
 from booking.public.forms import CancelForm, LinkRequestForm, SignedLinkCancelForm
+from booking.services import cancel_booking_as_client, links, throttle
 from booking.services import exceptions as exc
-from booking.services import links, throttle
+from booking.services.lifecycle.client import find_booking
 from booking.services.links import TokenCheck
+from booking.services.statuses import STATUSES
+from booking.services.summary import Summary
 
 LINK_SENT = (
     "If those details match the booking, we have emailed a cancellation link to the "
     "address it was made with. Nothing arrived? Check your spam folder, or contact "
     "the business."
 )
+
+# The client's words for each status, declared with the status.
+STATUS_WORDS = {status: declaration.client_word for status, declaration in STATUSES.items()}
 
 TOKEN_NOTICES = {
     TokenCheck.EXPIRED: "This cancellation link has expired.",
@@ -173,7 +177,7 @@ def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
     try:
-        booking = cancellation.find_booking(reference)
+        booking = find_booking(reference)
     except exc.BookingNotFound:
         return _not_found(request, reference)
     if request.method == "POST":
@@ -191,17 +195,17 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_page(request, booking, form=form, status=400)
     try:
-        cancelled = cancellation.cancel(
+        cancelled = cancel_booking_as_client(
             reference=booking.reference,
             proof=form.proof(),
             reason=form.cleaned_data["reason"],
-            request=request,
+            context=RequestContext.from_request(request),
         )
     except exc.BookingNotFound:
         return _not_found(request, booking.reference)
     except exc.BookingError as error:
         try:  # show the booking as it is now
-            current = cancellation.find_booking(booking.reference)
+            current = find_booking(booking.reference)
         except exc.BookingNotFound:
             return _not_found(request, booking.reference)
         if signed and isinstance(error, exc.IdentityNotVerified):
@@ -235,7 +239,7 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
 def request_link(request: HttpRequest, reference: str) -> HttpResponse:
     """ "Email me a cancellation link": the same neutral answer whatever happened."""
     try:
-        booking = cancellation.find_booking(reference)
+        booking = find_booking(reference)
     except exc.BookingNotFound:
         return _not_found(request, reference)
     form = LinkRequestForm(request.POST)

@@ -9,7 +9,7 @@ production), so a limit holds however many workers answer. Two families:
   attempts are refused with `RateLimited` (429) *before* anything is verified,
   until enough failures have aged out of the window. A successful check is not
   counted. The page and the API use this identically, through
-  `VerificationLimiter.verified()` (called by `booking.public.cancellation.cancel`).
+  `VerificationLimiter.verified()` (called by `services.cancel_booking_as_client`).
 * **Cancellation-link requests** are counted per booking (every request, matched
   or not, so the client's mailbox cannot be flooded) and per IP.
 

@@ -17,7 +17,7 @@ from booking import services
 from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
 from booking.services.lifecycle import engine
-from tests.factories import make_booking, make_business, make_session, make_staff
+from tests.factories import make_booking, make_business, make_session, make_staff, owner_proof
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +75,9 @@ def test_client_and_staff_cancelling_at_once_exactly_one_succeeds(setup):
 
     def cancel(i: int) -> bool:
         if i % 2:
-            services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+            services.cancel_booking_as_client(
+                reference=booking.reference, proof=owner_proof(booking)
+            )
             return True
         return services.cancel_bookings([booking.pk], actor=staff).done_count == 1
 

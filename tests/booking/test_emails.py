@@ -19,7 +19,7 @@ from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
 from booking.models import BookingRequest, BookingStatus
 from booking.services import links, notifications
 from tests.booking.outbox_support import anymail_backend, run_email_tasks, sent_messages
-from tests.factories import make_booking, make_business, make_session, make_staff
+from tests.factories import make_booking, make_business, make_session, make_staff, owner_proof
 
 pytestmark = pytest.mark.usefixtures(anymail_backend.__name__)
 
@@ -58,7 +58,7 @@ def desk(studio):
 
 def cancel_as_client(booking, reason="Feeling unwell"):
     return services.cancel_booking_as_client(
-        reference=booking.reference, verify=lambda b: True, reason=reason
+        reference=booking.reference, proof=owner_proof(booking), reason=reason
     )
 
 

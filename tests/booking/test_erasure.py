@@ -20,7 +20,7 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services.erasure import DEFAULT_REASON, ERASED_NAME, NOT_SENT, erase_client_data
 from tests.booking.outbox_support import anymail_backend, run_email_tasks  # noqa: F401
-from tests.factories import make_booking, make_session
+from tests.factories import make_booking, make_session, owner_proof
 
 CLIENT = RequestContext(ip_address="203.0.113.5", user_agent="Firefox (the client's)")
 DESK = RequestContext(ip_address="198.51.100.7", user_agent="Desk browser")
@@ -38,7 +38,7 @@ def ada(business, staff):
     )
     services.cancel_booking_as_client(
         reference=first.reference,
-        verify=lambda booking: True,
+        proof=owner_proof(first),
         reason="Call me on 07700 900123 or ada@example.com",
         context=CLIENT,
     )
@@ -188,7 +188,7 @@ def test_the_clients_emails_are_emptied_but_keep_their_facts(ada, superuser, sta
     # A booking Ada cancelled herself (the business was told, with her details), then purged.
     gone = make_booking(session=session, client_name="Ada Lovelace", client_email="ada@example.com")
     services.cancel_booking_as_client(
-        reference=gone.reference, verify=lambda b: True, reason="", context=CLIENT
+        reference=gone.reference, proof=owner_proof(gone), reason="", context=CLIENT
     )
     services.purge_bookings(gone, actor=staff, reason="tidy", confirmed=True, context=DESK)
     hers = OutboxEmail.objects.filter(booking_id__in=[ada["first"].pk, ada["purged"].pk, gone.pk])

@@ -10,7 +10,7 @@ from simple_history.middleware import HistoryRequestMiddleware
 from booking import services
 from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest, BookingStatus, Session
-from tests.factories import make_booking, make_staff
+from tests.factories import make_booking, make_staff, owner_proof
 
 CONTEXT = RequestContext(ip_address="203.0.113.7", user_agent="Mozilla/5.0 (history test)")
 
@@ -105,7 +105,7 @@ def test_client_cancellation_is_recorded_without_a_user(rf, booking, staff):
     def view(request):
         services.cancel_booking_as_client(
             reference=booking.reference,
-            verify=lambda b: True,
+            proof=owner_proof(booking),
             reason="Feeling unwell",
             context=RequestContext.from_request(request),
         )

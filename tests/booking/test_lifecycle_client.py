@@ -10,7 +10,8 @@ from django.utils import timezone
 from booking import services
 from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
-from tests.factories import make_booking, make_business, make_session
+from booking.services.lifecycle.client import Proof
+from tests.factories import make_booking, make_business, make_session, owner_proof
 
 P, A, R, C = (
     BookingStatus.PENDING,
@@ -37,7 +38,7 @@ def test_client_cancels_their_own_booking(booking):
     now = timezone.now()
 
     cancelled = services.cancel_booking_as_client(
-        reference=booking.reference, verify=lambda b: True, reason="Feeling unwell", now=now
+        reference=booking.reference, proof=owner_proof(booking), reason="Feeling unwell", now=now
     )
 
     booking = refetch(booking)
@@ -52,7 +53,7 @@ def test_client_cancels_their_own_booking(booking):
 
 def test_client_reference_is_read_leniently(booking):
     services.cancel_booking_as_client(
-        reference=f" {booking.reference.lower()} ", verify=lambda b: True
+        reference=f" {booking.reference.lower()} ", proof=owner_proof(booking)
     )
 
     assert refetch(booking).status == C
@@ -61,29 +62,42 @@ def test_client_reference_is_read_leniently(booking):
 @pytest.mark.parametrize("reference", ["NOPE2345", "", 12345678, None])
 def test_client_unknown_reference_is_not_found(booking, reference):
     with pytest.raises(exc.BookingNotFound):
-        services.cancel_booking_as_client(reference=reference, verify=lambda b: True)
+        services.cancel_booking_as_client(reference=reference, proof=owner_proof(booking))
 
 
 def test_client_deleted_booking_is_not_found(session):
     booking = make_booking(session=session, is_deleted=True)
 
     with pytest.raises(exc.BookingNotFound):
-        services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+        services.cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
 
 
-def test_client_identity_is_checked_against_the_locked_booking_before_the_policy(staff):
+def test_client_identity_is_checked_before_the_policy(staff):
     business = make_business(allow_client_cancellation=False)
     booking = make_booking(session=make_session(business=business), client_email="ada@example.com")
-    seen = []
-
-    def verify(locked):
-        seen.append(locked.client_email)
-        return False
 
     with pytest.raises(exc.IdentityNotVerified) as raised:
-        services.cancel_booking_as_client(reference=booking.reference, verify=verify)
+        services.cancel_booking_as_client(
+            reference=booking.reference, proof=Proof(email="eve@example.com")
+        )
 
-    assert seen == ["ada@example.com"] and raised.value.status_code == 403
+    assert raised.value.status_code == 403
+    assert refetch(booking).status == P
+
+
+def test_client_identity_is_checked_again_against_the_locked_booking(booking, monkeypatch):
+    """Details changed between the read-only check and the lock: the locked row decides."""
+    proof = owner_proof(booking)
+    first_look = Proof.verify
+
+    def then_changed(self, looked_at):
+        monkeypatch.setattr(Proof, "verify", lambda self, locked: False)
+        return first_look(self, looked_at)
+
+    monkeypatch.setattr(Proof, "verify", then_changed)
+
+    with pytest.raises(exc.IdentityNotVerified):
+        services.cancel_booking_as_client(reference=booking.reference, proof=proof)
     assert refetch(booking).status == P
 
 
@@ -94,7 +108,7 @@ def test_client_cancellation_switched_off(session):
     booking = make_booking(session=session)
 
     with pytest.raises(exc.PolicyForbids):
-        services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+        services.cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
     assert refetch(booking).status == P
 
 
@@ -105,12 +119,12 @@ def test_client_deadline_exactly_at_its_boundary(business):
     deadline = session.starts_at - timedelta(hours=24)
 
     services.cancel_booking_as_client(
-        reference=on_time.reference, verify=lambda b: True, now=deadline
+        reference=on_time.reference, proof=owner_proof(on_time), now=deadline
     )
     with pytest.raises(exc.DeadlinePassed) as raised:
         services.cancel_booking_as_client(
             reference=late.reference,
-            verify=lambda b: True,
+            proof=owner_proof(late),
             now=deadline + timedelta(microseconds=1),
         )
 
@@ -123,14 +137,14 @@ def test_client_cannot_cancel_a_closed_booking(session, status):
     booking = make_booking(session=session, status=status)
 
     with pytest.raises(exc.InvalidTransition):
-        services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+        services.cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
 
 
 def test_client_double_submit_is_a_conflict(booking):
-    services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+    services.cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
 
     with pytest.raises(exc.InvalidTransition) as raised:
-        services.cancel_booking_as_client(reference=booking.reference, verify=lambda b: True)
+        services.cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
     assert raised.value.status_code == 409
     assert booking.history.count() == 2
 
@@ -138,6 +152,6 @@ def test_client_double_submit_is_a_conflict(booking):
 def test_client_reason_too_long_is_refused(booking):
     with pytest.raises(exc.ReasonTooLong):
         services.cancel_booking_as_client(
-            reference=booking.reference, verify=lambda b: True, reason="x" * 1001
+            reference=booking.reference, proof=owner_proof(booking), reason="x" * 1001
         )
     assert refetch(booking).status == P

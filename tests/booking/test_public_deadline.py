@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory
 
+from booking import services
+from booking.api.client.serializers import refusal_details
+from booking.audit import RequestContext
 from booking.models import BookingStatus
-from booking.public import cancellation
-from booking.public.cancellation import Proof, Summary
 from booking.services.exceptions import DeadlinePassed
+from booking.services.lifecycle.client import Proof
+from booking.services.summary import Summary
 from tests.factories import make_booking, make_business, make_session
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +36,10 @@ def london_booking(starts_at, *, hours=24):
 
 
 def cancel_at(booking, now):
-    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.1")
-    return cancellation.cancel(
+    return services.cancel_booking_as_client(
         reference=booking.reference,
         proof=Proof(email=booking.client_email),
-        reason="",
-        request=request,
+        context=RequestContext(ip_address="203.0.113.1", user_agent=""),
         now=now,
     )
 
@@ -114,7 +114,7 @@ def test_deadline_refusal_details_use_the_business_time_zone():
     starts_at = datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
     booking = london_booking(starts_at)
     now = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
-    details = Summary.of(booking, now=now).refusal_details(DeadlinePassed("late"))
+    details = refusal_details(Summary.of(booking, now=now), DeadlinePassed("late"))
     assert details["session_time"] == "2026-10-25T10:00:00+00:00"
     assert details["current_time"] == "2026-10-24T13:00:00+01:00"
     assert details["cancellation_deadline"] == "2026-10-24T11:00:00+01:00"

@@ -10,6 +10,7 @@ from booking import services
 from booking.models import BookingStatus
 from booking.services import links, notifications
 from booking.services.details import update_booking_details
+from booking.services.lifecycle.client import Proof
 from booking.services.links import TokenCheck
 from tests.factories import make_booking, make_business, make_session
 
@@ -74,7 +75,7 @@ def test_a_token_expires(booking, settings):
 def test_a_token_dies_once_the_booking_is_cancelled(booking):
     token = links.make_cancel_token(booking)
     cancelled = services.cancel_booking_as_client(
-        reference=booking.reference, verify=lambda b: links.token_matches(token, b)
+        reference=booking.reference, proof=Proof(token=token)
     )
     assert links.check_token(token, cancelled) is TokenCheck.USED
 

@@ -2,7 +2,8 @@
 
 No login and no session: a client proves the booking is theirs in the request
 body (the booking's email or phone, or a signed link's token), and failed proofs
-are rate-limited exactly as on the page (`cancellation.cancel`). Nothing about
+are rate-limited exactly as on the page (both call
+`services.cancel_booking_as_client`). Nothing about
 the client is returned before that proof; unknown and soft-deleted references
 are 404; every error is JSON.
 
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from booking.api.client.serializers import booking_json, cancelled_json, refusal_details
 from booking.api.responses import (
     error_response,
     json_error,
@@ -31,10 +33,17 @@ from booking.api.responses import (
     read_json_object,
     reject_unknown_fields,
 )
-from booking.public import cancellation
-from booking.public.cancellation import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof, Summary
+from booking.audit import RequestContext
+from booking.services import cancel_booking_as_client
 from booking.services import exceptions as exc
+from booking.services.lifecycle.client import (
+    EMAIL_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    Proof,
+    find_booking,
+)
 from booking.services.links import MAX_TOKEN_LENGTH
+from booking.services.summary import Summary
 
 CANCEL_FIELDS = {"client_email": EMAIL_MAX_LENGTH, "client_phone": PHONE_MAX_LENGTH, "reason": None}
 CANCEL_FIELDS["token"] = MAX_TOKEN_LENGTH
@@ -58,7 +67,7 @@ def _allow(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..
 
 
 def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonResponse:
-    details = summary.refusal_details(error) if summary else {}
+    details = refusal_details(summary, error) if summary else {}
     response = error_response(error, **details)
     if isinstance(error, exc.RateLimited):
         response["Retry-After"] = str(error.details.get("retry_after", 60))
@@ -71,10 +80,10 @@ def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonRes
 def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
     """The booking as anyone holding its reference may see it: no client personal data."""
     try:
-        booking = cancellation.find_booking(reference)
+        booking = find_booking(reference)
     except exc.BookingNotFound as error:
         return _refused(error)
-    return JsonResponse(Summary.of(booking).as_json())
+    return JsonResponse(booking_json(Summary.of(booking)))
 
 
 def _cancel_input(request: HttpRequest) -> tuple[Proof, str]:
@@ -102,19 +111,14 @@ def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
         return _refused(error)
     now = timezone.now()
     try:
-        booking = cancellation.cancel(
-            reference=reference, proof=proof, reason=reason, request=request, now=now
+        booking = cancel_booking_as_client(
+            reference=reference,
+            proof=proof,
+            reason=reason,
+            context=RequestContext.from_request(request),
+            now=now,
         )
     except exc.BookingError as error:
         locked = error.details.get("booking")
         return _refused(error, Summary.of(locked, now=now) if locked is not None else None)
-    return JsonResponse(
-        {
-            "success": True,
-            "message": "Booking cancelled successfully",
-            "booking_reference": booking.reference,
-            "status": booking.status,
-            "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
-            "cancellation_reason": booking.cancellation_reason,
-        }
-    )
+    return JsonResponse(cancelled_json(booking))

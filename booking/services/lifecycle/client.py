@@ -1,53 +1,125 @@
-"""A client cancels their own booking (no staff actor, no permission: their proof)."""
+"""A client cancels their own booking: find it, prove it is theirs, cancel, in one call.
+
+No staff actor and no permission: the client's authority is their `Proof` (the
+booking's email or phone, or a signed link's token). The public page and the
+client API only parse input into a `Proof` and render what
+`cancel_booking_as_client` returns or raises, so the proof, the rate limits and
+the policy are the same on either.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest, BookingStatus
+from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
 from booking.services import exceptions as exc
-from booking.services import notifications, rules
+from booking.services import links, notifications, rules, throttle
+from booking.services.identity import email_matches, phone_matches
 from booking.services.lifecycle.engine import Operation, clean_reason, run, update
 from booking.services.rules import Refusal
+
+# The longest contact details a client may type (RFC 5321's address limit).
+EMAIL_MAX_LENGTH = 254
+PHONE_MAX_LENGTH = 40
+NOT_FOUND = "booking not found"
+NOT_VERIFIED = "the contact details do not match this booking"
+
+
+def normalize_reference(raw: object) -> str | None:
+    """The reference as stored (upper case, trimmed), or None when it cannot be one.
+
+    References are read aloud and typed by hand: lower case and stray spaces are fine.
+    """
+    if not isinstance(raw, str):
+        return None
+    reference = raw.strip().upper()
+    if len(reference) != REFERENCE_LENGTH or not set(reference) <= set(REFERENCE_ALPHABET):
+        return None
+    return reference
+
+
+def find_booking(raw_reference: object) -> BookingRequest:
+    """The live booking with this reference, its session, business and policy; else 404."""
+    reference = normalize_reference(raw_reference)
+    if reference is None:
+        raise exc.BookingNotFound(NOT_FOUND)
+    try:
+        # get(), not filter().first(): the reference is unique, and no ORDER BY is needed.
+        return BookingRequest.objects.with_related().get(reference=reference)
+    except BookingRequest.DoesNotExist:
+        raise exc.BookingNotFound(NOT_FOUND) from None
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How a client proves the booking is theirs: contact details, or a signed link.
+
+    Every detail given must match (an email and a phone given together must both
+    be the booking's). All of them are compared, so the time taken does not say
+    which one failed.
+    """
+
+    email: str = ""
+    phone: str = ""
+    token: str = ""
+
+    @property
+    def given(self) -> bool:
+        return bool(self.email or self.phone or self.token)
+
+    def verify(self, booking: BookingRequest) -> bool:
+        if self.token:
+            return links.token_matches(self.token, booking)
+        results = []
+        if self.email:
+            results.append(email_matches(self.email, booking.client_email))
+        if self.phone:
+            results.append(phone_matches(self.phone, booking.client_phone))
+        return bool(results) and all(results)
 
 
 def cancel_booking_as_client(
     *,
-    reference: str,
-    verify: Callable[[BookingRequest], bool],
+    reference: object,
+    proof: Proof,
     reason: object = "",
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
 ) -> BookingRequest:
     """A client cancels their own booking, within the business's policy.
 
-    `verify` proves the client's identity against the locked booking (contact
-    details, or a signed link); it runs before any policy check so that nothing
-    about the booking is revealed to someone who cannot prove it is theirs.
-    Raises BookingNotFound, IdentityNotVerified, PolicyForbids, DeadlinePassed or
-    InvalidTransition (a double submit); the client and the business are emailed
-    after commit.
+    Bad input (the reason) is refused before an attempt counts. The proof is
+    then checked read-only under the rate limits of the reference and the
+    client's IP (`throttle.VerificationLimiter.verified`: RateLimited while
+    locked out, each failure counted), so failed attempts never open a
+    transaction or lock a row. A proof that holds is checked again against the
+    locked booking, before any policy check, so that nothing about the booking
+    is revealed to someone who cannot prove it is theirs; then the policy, then
+    the cancel. Raises BookingNotFound, InvalidInput, RateLimited,
+    IdentityNotVerified, PolicyForbids, DeadlinePassed or InvalidTransition (a
+    double submit), with the booking in the error's details where it was
+    found; the client and the business are emailed after commit.
     """
+    booking = find_booking(reference)
     reason = clean_reason(reason)
-    now = now or timezone.now()
-    # References are read aloud and typed by hand: accept lower case and stray spaces.
-    booking = (
-        BookingRequest.objects.filter(reference=reference.strip().upper()).only("pk").first()
-        if isinstance(reference, str)
-        else None
-    )
-    if booking is None:
-        raise exc.BookingNotFound("booking not found")
+    limiter = throttle.VerificationLimiter(reference=booking.reference, ip=context.ip_address)
+    if not limiter.verified(lambda: proof.verify(booking)):
+        raise exc.IdentityNotVerified(NOT_VERIFIED, booking=booking)
+    return _cancel(booking, proof, reason=reason, context=context, now=now or timezone.now())
 
+
+def _cancel(
+    booking: BookingRequest, proof: Proof, *, reason: str, context: RequestContext, now: datetime
+) -> BookingRequest:
     def check(locked: BookingRequest) -> Refusal | None:
         if locked.is_deleted:
-            return Refusal("booking not found", exc.BookingNotFound)
-        if not verify(locked):
-            return Refusal("the contact details do not match this booking", exc.IdentityNotVerified)
+            return Refusal(NOT_FOUND, exc.BookingNotFound)
+        if not proof.verify(locked):
+            return Refusal(NOT_VERIFIED, exc.IdentityNotVerified)
         return rules.check_client_cancel(locked, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:

@@ -1,0 +1,94 @@
+"""What anyone holding a booking's reference may see of it: no client personal data.
+
+The public page and the client API both describe a booking with `Summary`:
+whether it can be cancelled now (by the same pure rule the cancellation applies
+under the lock), the deadline and the session's time in the business's time
+zone, and the policy in words. The API's JSON of it is
+`booking.api.client.serializers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import dateformat, timezone
+
+from booking.models import BookingRequest
+from booking.services import exceptions as exc
+from booking.services import rules
+from booking.services.rules import Refusal
+
+WORDS_FORMAT = "D j M, H:i"  # "Tue 3 Dec, 07:00"
+LONG_FORMAT = "l j F Y, H:i"  # "Tuesday 3 December 2026, 07:00"
+
+
+def in_words(moment: datetime, tz: Any) -> str:
+    return dateformat.format(timezone.localtime(moment, tz), WORDS_FORMAT)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A booking as anyone holding its reference may see it: no client personal data."""
+
+    booking: BookingRequest
+    now: datetime
+    refusal: Refusal | None
+
+    @classmethod
+    def of(cls, booking: BookingRequest, *, now: datetime | None = None) -> Summary:
+        now = now or timezone.now()
+        return cls(booking, now, rules.check_client_cancel(booking, now=now))
+
+    @property
+    def business(self) -> Any:
+        return self.booking.session.business
+
+    @property
+    def policy(self) -> Any:
+        return self.business.booking_settings
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def deadline(self) -> datetime:
+        return rules.cancellation_deadline(self.booking)
+
+    def local(self, moment: datetime) -> datetime:
+        return timezone.localtime(moment, self.business.tzinfo)
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.local(self.booking.session.starts_at)
+
+    @property
+    def starts_words(self) -> str:
+        return dateformat.format(self.starts_at, LONG_FORMAT)
+
+    def long_words(self, moment: datetime) -> str:
+        return dateformat.format(self.local(moment), LONG_FORMAT)
+
+    @property
+    def deadline_local(self) -> datetime:
+        return self.local(self.deadline)
+
+    @property
+    def deadline_words(self) -> str:
+        return in_words(self.deadline, self.business.tzinfo)
+
+    @property
+    def policy_words(self) -> str:
+        if not self.policy.allow_client_cancellation:
+            return "This business does not take cancellations online; please contact them."
+        hours = self.policy.cancellation_deadline_hours
+        if hours == 0:
+            return "You can cancel online until the session starts."
+        unit = "hour" if hours == 1 else "hours"
+        return f"You can cancel online up to {hours} {unit} before the session starts."
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.refusal is not None and self.refusal.error is exc.DeadlinePassed
