@@ -18,6 +18,7 @@ change form alike, without naming any action:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -61,7 +62,11 @@ def option_field(option: Option) -> forms.Field:
 
 
 class ConfirmationForm(forms.Form):
-    """The reason, the action's asked options, and its typed confirmation word, if any."""
+    """The shared confirmation form: a reason, options to tick, a word to type.
+
+    Every confirmation page uses it: the booking actions build it from their
+    declaration (`for_action`), the erasure with its own reason help and word.
+    """
 
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -74,32 +79,52 @@ class ConfirmationForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        action: Action,
-        reason_required: bool,
-        offer_email_options: bool,
+        typed_confirmation: str = "",
+        reason_required: bool = False,
+        reason_help: str = "",
+        options: Sequence[Option] = (),
+        unoffered: Sequence[Option] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.action = action
-        self.fields["reason"].required = reason_required
+        self.typed_confirmation = typed_confirmation
+        self.options, self.unoffered = list(options), list(unoffered)
+        reason = self.fields["reason"]
+        reason.required = reason_required
+        if reason_help:
+            reason.help_text = reason_help
         if reason_required:
-            self.fields["reason"].help_text = (
-                "Required: a selected booking's business asks for a reason. "
-                + self.fields["reason"].help_text
+            reason.help_text = (
+                "Required: a selected booking's business asks for a reason. " + reason.help_text
             )
-        self.options = [
+        for option in self.options:
+            self.fields[option.name] = option_field(option)
+        if typed_confirmation:
+            self.fields["confirmation"] = forms.CharField(
+                max_length=20,
+                strip=False,
+                required=False,
+                label=f"Type {typed_confirmation} to confirm",
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+
+    @classmethod
+    def for_action(
+        cls, data: Any, action: Action, *, reason_required: bool, offer_email_options: bool
+    ) -> ConfirmationForm:
+        """The form of a declared action: its asked options (email ones where an email goes)."""
+        offered = [
             option
             for option in action.asked_options
             if offer_email_options or not option.only_with_email
         ]
-        for option in self.options:
-            self.fields[option.name] = option_field(option)
-        if action.typed_confirmation:
-            word = action.typed_confirmation
-            self.fields["confirmation"] = forms.CharField(
-                max_length=20, strip=False, required=False, label=f"Type {word} to confirm"
-            )
-            self.fields["confirmation"].widget.attrs["autocomplete"] = "off"
+        return cls(
+            data,
+            typed_confirmation=action.typed_confirmation,
+            reason_required=reason_required,
+            options=offered,
+            unoffered=[option for option in action.asked_options if option not in offered],
+        )
 
     def option_values(self) -> dict[str, Any]:
         """The options as the service takes them; the page's confirmation is given.
@@ -107,15 +132,15 @@ class ConfirmationForm(forms.Form):
         An option not offered (no email would go out) is passed as "no", as an
         unticked box is: a POST without `notify_client` means "do not notify".
         """
-        values: dict[str, Any] = {option.name: False for option in self.action.asked_options}
+        values: dict[str, Any] = {option.name: False for option in self.unoffered}
         values.update({option.name: self.cleaned_data[option.name] for option in self.options})
         return {**values, CONFIRMED.name: True}
 
     def clean_confirmation(self) -> str:
         value = self.cleaned_data["confirmation"]
-        if value != self.action.typed_confirmation:
+        if value != self.typed_confirmation:
             raise ValidationError(
-                f"Type {self.action.typed_confirmation} exactly, in capitals, to confirm."
+                f"Type {self.typed_confirmation} exactly, in capitals, to confirm."
             )
         return value
 
@@ -154,7 +179,7 @@ def _selected_ids(request: HttpRequest) -> list[int]:
     return [int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if is_id(pk)]
 
 
-def _from_change_form(request: HttpRequest) -> bool:
+def from_change_form(request: HttpRequest) -> bool:
     return CHANGE_FORM_ACTION_FIELD in request.POST
 
 
@@ -186,7 +211,7 @@ def _run(
         )
     level = messages.SUCCESS if not result.skipped else messages.WARNING
     modeladmin.message_user(request, result.summary(), level)
-    if _from_change_form(request) and result.done and not _still_exists(result.done[0]):
+    if from_change_form(request) and result.done and not _still_exists(result.done[0]):
         # The booking's own page is gone with it (purged): back to the list.
         opts = modeladmin.model._meta
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
@@ -207,12 +232,55 @@ def confirm_or_run(
     """
     now = timezone.now()
     queryset = cast(BookingQuerySet, queryset).with_related().order_by("pk")
-    select_across = request.POST.get("select_across") == "1" and not _from_change_form(request)
+    select_across = is_select_across(request)
     sample = list(queryset[:PREVIEW_LIMIT])
     total = len(sample) if len(sample) < PREVIEW_LIMIT else queryset.count()
     truncated = total > len(sample)
     outcomes = preview(action, sample, now=now)
 
+    confirmed = request.POST.get("post") == "yes"
+    form = _form(request.POST if confirmed else None, action, queryset, outcomes, truncated)
+    if confirmed and form.is_valid():
+        return _run(modeladmin, request, queryset, action, form, select_across=select_across)
+
+    found = {booking.pk for booking in sample}
+    missing = 0 if select_across or truncated else len(set(_selected_ids(request)) - found)
+    will_change = sum(outcome.changes for outcome in outcomes)
+    return confirmation_page(
+        modeladmin,
+        request,
+        title=action.title,
+        action_name=action.admin_name,
+        form=form,
+        danger=action.danger,
+        # The ids the user may act on, or (select across) what was posted.
+        posted_ids=None if select_across else sorted(found),
+        original=sample[0] if from_change_form(request) and sample else None,
+        can_act=will_change > 0 or truncated,
+        confirm_label=ngettext(
+            "Yes, %(verb)s %(count)d booking", "Yes, %(verb)s %(count)d bookings", will_change
+        )
+        % {"verb": action.verb, "count": will_change}
+        if not truncated
+        else f"Yes, {action.verb} the selected bookings",
+        action=action,
+        outcomes=outcomes[:LIST_LIMIT],
+        unlisted=total - min(len(outcomes), LIST_LIMIT),
+        summary=summarise(action, outcomes),
+        unpreviewed=total - len(sample),
+        missing=missing,
+        total=total,
+        will_change=will_change,
+        selected_note=ngettext("%(count)d booking selected", "%(count)d bookings selected", total)
+        % {"count": total},
+    )
+
+
+def _form(
+    data: Any, action: Action, queryset: QuerySet, outcomes: list[Outcome], truncated: bool
+) -> ConfirmationForm:
+    """The action's form: a reason required where a selected booking's business asks for
+    one, the email options where an email would go (or might: not all previewed)."""
     reason_required = (
         action.reason_policy
         and queryset.filter(session__business__booking_settings__require_deletion_reason=True)
@@ -221,57 +289,62 @@ def confirm_or_run(
     offer_email_options = action.emails is not None and (
         truncated or any(outcome.emails for outcome in outcomes)
     )
-    confirmed = request.POST.get("post") == "yes"
-    form = ConfirmationForm(
-        request.POST if confirmed else None,
-        action=action,
-        reason_required=reason_required,
-        offer_email_options=offer_email_options,
+    return ConfirmationForm.for_action(
+        data, action, reason_required=reason_required, offer_email_options=offer_email_options
     )
-    if confirmed and form.is_valid():
-        return _run(modeladmin, request, queryset, action, form, select_across=select_across)
 
-    selected = _selected_ids(request)
-    found = {booking.pk for booking in sample}
-    missing = 0 if select_across or truncated else len(set(selected) - found)
-    will_change = sum(outcome.changes for outcome in outcomes)
-    opts = modeladmin.model._meta
+
+def is_select_across(request: HttpRequest) -> bool:
+    """The change list's "select all N": the filters in the URL name the selection."""
+    return request.POST.get("select_across") == "1" and not from_change_form(request)
+
+
+def confirmation_page(
+    modeladmin: Any,
+    request: HttpRequest,
+    *,
+    title: str,
+    action_name: str,
+    form: ConfirmationForm,
+    confirm_label: str,
+    danger: str = "",
+    posted_ids: list[int] | None = None,
+    original: Any = None,
+    can_act: bool = True,
+    hidden: Sequence[tuple[str, str]] = (),
+    template: str = CONFIRMATION_TEMPLATE,
+    **extra: Any,
+) -> TemplateResponse:
+    """The one confirmation page of every admin action that changes bookings.
+
+    It posts back to the URL it came from, with the action's name (in the
+    change list's or the change form's field), the selection, `post=yes`, the
+    form's fields and any `hidden` pairs. `posted_ids` None posts back the
+    selected ids as they came (with the select-across flag, which the change
+    list's filters in the URL turn back into the same queryset). A page with
+    its own table of outcomes extends the template and fills its `outcome` block.
+    """
+    select_across = is_select_across(request)
+    ids = _selected_ids(request) if posted_ids is None else posted_ids
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": action.title,
+        "title": title,
         "subtitle": None,
-        "opts": opts,
-        "action": action,
-        "action_name": action.admin_name,
-        "action_field": CHANGE_FORM_ACTION_FIELD if _from_change_form(request) else "action",
+        "opts": modeladmin.model._meta,
+        "action_name": action_name,
+        "action_field": CHANGE_FORM_ACTION_FIELD if from_change_form(request) else "action",
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        # Post back what was selected: the ids the user may act on, or (select
-        # across) the page's ids plus the flag, which the change list's filters
-        # in the URL turn back into the same queryset.
-        "posted_ids": selected if select_across else sorted(found),
+        "posted_ids": ids,
         "select_across": select_across,
-        "original": sample[0] if _from_change_form(request) and sample else None,
-        "outcomes": outcomes[:LIST_LIMIT],
-        "unlisted": total - min(len(outcomes), LIST_LIMIT),
-        "summary": summarise(action, outcomes),
-        "unpreviewed": total - len(sample),
-        "missing": missing,
-        "total": total,
-        "will_change": will_change,
-        "can_act": will_change > 0 or truncated,
-        "selected_note": ngettext(
-            "%(count)d booking selected", "%(count)d bookings selected", total
-        )
-        % {"count": total},
-        "confirm_label": ngettext(
-            "Yes, %(verb)s %(count)d booking", "Yes, %(verb)s %(count)d bookings", will_change
-        )
-        % {"verb": action.verb, "count": will_change}
-        if not truncated
-        else f"Yes, {action.verb} the selected bookings",
+        "hidden": hidden,
+        "original": original,
+        "danger": danger,
+        "can_act": can_act,
+        "confirm_label": confirm_label,
         "form": form,
         "back_url": request.get_full_path(),
         "media": modeladmin.media + form.media,
+        **extra,
     }
     request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
+    return TemplateResponse(request, template, context)

@@ -7,7 +7,8 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import mail
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services
@@ -18,7 +19,14 @@ from booking.exports.jobs import run_job
 from booking.exports.models import ExportJob
 from booking.models import BookingRequest
 from booking.services import exceptions as exc
-from booking.services.erasure import DEFAULT_REASON, ERASED_NAME, NOT_SENT, erase_client_data
+from booking.services.erasure import (
+    DEFAULT_REASON,
+    ERASED_NAME,
+    NOT_SENT,
+    ClientRef,
+    erase_client_data,
+    erase_clients,
+)
 from tests.booking.outbox_support import anymail_backend, run_email_tasks  # noqa: F401
 from tests.factories import make_booking, make_session, owner_proof
 
@@ -170,6 +178,42 @@ def test_dry_run_counts_and_changes_nothing(ada, superuser):
     result = erase_client_data(email="ada@example.com", actor=superuser, dry_run=True)
     assert result.dry_run and result.changed["bookings"] == 2  # Ada's and Bob's mention
     assert list(BookingRequest.history.values_list("history_id", "client_email")) == before
+
+
+def test_a_dry_run_counts_exactly_what_the_erasure_then_changes(ada, superuser, staff, media_root):
+    LogEntry.objects.log_actions(user_id=staff.pk, queryset=[ada["first"]], action_flag=CHANGE)
+    finished_job(superuser, "bookings", [ada["first"]])
+    dry = erase_client_data(email="ada@example.com", actor=superuser, dry_run=True)
+    real = erase_client_data(email="ada@example.com", actor=superuser)
+
+    assert (dry.booking_ids, dry.changed) == (real.booking_ids, real.changed)
+    assert all(real.changed.values())  # every step had something to do
+
+
+def test_a_dry_run_only_reads_and_locks_nothing(ada, superuser):
+    with CaptureQueriesContext(connection) as captured:
+        erase_client_data(email="ada@example.com", actor=superuser, dry_run=True)
+
+    statements = [query["sql"].lstrip().upper() for query in captured]
+    assert statements and all(sql.startswith("SELECT") for sql in statements), statements
+    assert not any("FOR UPDATE" in sql for sql in statements)
+
+
+def test_several_clients_are_erased_in_one_call(ada, superuser):
+    results = erase_clients(
+        [ClientRef(email="ada@example.com"), ClientRef(phone="0161 496 0000")], actor=superuser
+    )
+
+    assert [len(result.booking_ids) for result in results] == [2, 1]
+    assert_no_trace()
+    assert BookingRequest.objects.get(pk=ada["bob"].pk).client_phone == ""
+
+
+def test_one_bad_client_in_a_bulk_call_erases_nobody(ada, superuser):
+    with pytest.raises(exc.InvalidInput):
+        erase_clients([ClientRef(email="ada@example.com"), ClientRef(phone="12")], actor=None)
+
+    assert BookingRequest.all_objects.get(pk=ada["first"].pk).client_name == "Ada Lovelace"
 
 
 def test_erasure_queries_are_batched(ada, superuser, business, django_assert_max_num_queries):

@@ -1,31 +1,10 @@
-"""Erasure: remove a client's personal data, keep the audit trail's non-personal facts.
+"""The steps of an erasure: one function per table that holds a client's data.
 
-`erase_client_data(email=…)` (or `phone=…`) finds every booking of that client
-(live, soft-deleted, and purged ones that survive only in the history) and, in
-one transaction, batch by batch:
-
-- blanks the client's name, email and phone on the live rows and on every
-  historical record of those bookings;
-- removes the email, the phone number and the client's name from free-text
-  reasons wherever they occur (cancellation, deletion and history reasons; the
-  email and phone also in other bookings' reasons);
-- forgets the client's own IP address and user agent (history records written
-  by a request without a logged-in user, i.e. the client's own cancellations);
-- keeps every non-personal fact: statuses, who (which staff user) acted, when,
-  and the reasons' other words;
-- records the erasure itself as one historical record per live booking;
-- in the email outbox, empties the client's own emails (those of their
-  bookings, purged ones included, and those sent to or replying to them): the
-  client's address, the subject and the bodies go, the kind, status, business
-  and times stay, and an email not sent yet never will be; other emails lose
-  mentions of the client's email and phone;
-- blanks the client's name in the admin's log entries of their bookings;
-- deletes the background export jobs whose files hold any changed booking (the
-  files go once the erasure commits; see `booking.exports.retention`).
-
-Each table is one step in `ERASURE_STEPS` (a function taking the `Erasure` and
-returning how many rows it changed), so a new table that holds client data is
-one more function appended there.
+Each step takes the `Erasure` (whose data, which bookings, how to redact text)
+and returns how many rows it changed, or, in a dry run, would change: a dry run
+reads the same rows and computes the same redactions, but locks nothing and
+writes nothing. A new table holding client data is one more step appended to
+`ERASURE_STEPS`.
 """
 
 from __future__ import annotations
@@ -38,29 +17,21 @@ from datetime import datetime
 from functools import reduce
 from itertools import batched
 from operator import or_
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Model, Q, QuerySet
 
-from booking.audit import SYSTEM, RequestContext
+from booking.audit import RequestContext
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.exports import retention
 from booking.models import BookingRequest
-from booking.services import exceptions as exc
 from booking.services import history
-from booking.services.identity import (
-    MIN_PHONE_DIGITS,
-    normalize_email,
-    parse_phone,
-    phone_matches,
-)
-from booking.services.lifecycle import clean_reason
+from booking.services.identity import MIN_PHONE_DIGITS, normalize_email, parse_phone
 
 BATCH_SIZE = 1000
+M = TypeVar("M", bound=Model)
 ERASED_NAME = "[erased]"
 REDACTED = "[erased]"
 NOT_SENT = "Not sent: the client's personal data was erased."
@@ -68,7 +39,7 @@ DEFAULT_REASON = "Personal data erased on the client's request"
 MIN_NAME_LENGTH = 3  # shorter names would redact ordinary words
 REASON_FIELDS = ("cancellation_reason", "deletion_reason")
 HISTORY_REASON_FIELDS = (*REASON_FIELDS, "history_change_reason")
-_SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and PostgreSQL
+PHONE_SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and PostgreSQL
 
 
 def _redaction_digits(phone: str) -> str:
@@ -88,12 +59,15 @@ class Erasure:
     reason: str
     context: RequestContext
     now: datetime
+    dry_run: bool = False
     booking_ids: list[int] = field(default_factory=list)  # live and purged bookings
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     # Bookings whose live row or historical records changed (exports holding them go).
     touched: set[int] = field(default_factory=set)
+    # Bookings given a historical record of the erasure (a dry run counts what it would add).
+    recorded: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._patterns: list[re.Pattern[str]] = []
@@ -108,7 +82,7 @@ class Erasure:
         # Longest numbers first, so that one number's tail does not split another's match.
         for digits in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
             if len(digits) >= MIN_PHONE_DIGITS:
-                self._patterns.append(re.compile(_SEPARATORS.join(digits)))
+                self._patterns.append(re.compile(PHONE_SEPARATORS.join(digits)))
 
     def redact(self, text: str) -> str:
         for pattern in self._patterns:
@@ -121,11 +95,17 @@ class Erasure:
         for phone in self.phones:
             tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
             if len(tail) == MIN_PHONE_DIGITS:
-                conditions.append(Q(**{f"{field_name}__regex": _SEPARATORS.join(tail)}))
+                conditions.append(Q(**{f"{field_name}__regex": PHONE_SEPARATORS.join(tail)}))
         return reduce(or_, conditions, Q(pk__in=[]))
 
     def batches(self, ids: Iterable[int]) -> Iterator[tuple[int, ...]]:
         return batched(sorted(ids), BATCH_SIZE)
+
+    def locked(self, rows: QuerySet[M]) -> list[M]:
+        """The rows to change, locked in primary-key order; read without a lock in a dry run."""
+        if not self.dry_run:
+            rows = rows.select_for_update(of=("self",))
+        return list(rows.order_by("pk"))
 
 
 @dataclass
@@ -162,11 +142,7 @@ def erase_bookings(erasure: Erasure) -> int:
     targets = set(erasure.booking_ids)
     changed_count = 0
     for ids in erasure.batches(targets | set(mentioned)):
-        locked = list(
-            BookingRequest.all_objects.filter(pk__in=ids)
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
+        locked = erasure.locked(BookingRequest.all_objects.filter(pk__in=ids))
         changed = {b.pk: b for b in _redact_rows(erasure, locked, REASON_FIELDS)}
         for booking in locked:
             if booking.pk in targets:
@@ -178,6 +154,10 @@ def erase_bookings(erasure: Erasure) -> int:
                 changed[booking.pk] = booking
         rows = list(changed.values())
         erasure.touched.update(changed)
+        erasure.recorded.update(changed)
+        changed_count += len(rows)
+        if erasure.dry_run:
+            continue
         for booking in rows:
             booking.updated_at = erasure.now
         BookingRequest.all_objects.bulk_update(
@@ -192,7 +172,6 @@ def erase_bookings(erasure: Erasure) -> int:
             context=erasure.context,
             when=erasure.now,
         )
-        changed_count += len(rows)
     return changed_count
 
 
@@ -203,6 +182,10 @@ def erase_booking_history(erasure: Erasure) -> int:
     changed = 0
     erasure.touched.update(erasure.booking_ids)
     for ids in erasure.batches(erasure.booking_ids):
+        if erasure.dry_run:
+            # What the update would match: the records there, and the erasure's own.
+            changed += records.filter(id__in=ids).count() + len(erasure.recorded.intersection(ids))
+            continue
         changed += records.filter(id__in=ids).update(
             client_name=ERASED_NAME, client_email="", client_phone=""
         )
@@ -226,7 +209,8 @@ def erase_booking_history(erasure: Erasure) -> int:
     candidates = records.filter(mentions).order_by("history_id").iterator(chunk_size=BATCH_SIZE)
     for batch in batched(candidates, BATCH_SIZE):
         rows = _redact_rows(erasure, batch, HISTORY_REASON_FIELDS)
-        records.bulk_update(rows, list(HISTORY_REASON_FIELDS), batch_size=BATCH_SIZE)
+        if not erasure.dry_run:
+            records.bulk_update(rows, list(HISTORY_REASON_FIELDS), batch_size=BATCH_SIZE)
         erasure.touched.update(row.id for row in rows)
         changed += len(rows)
     return changed
@@ -259,7 +243,7 @@ def erase_outbox(erasure: Erasure) -> int:
 
     changed = 0
     for ids in erasure.batches(own | mentioned):
-        locked = list(emails.filter(pk__in=ids).select_for_update().order_by("pk"))
+        locked = erasure.locked(emails.filter(pk__in=ids))
         rows = _redact_rows(erasure, locked, OUTBOX_TEXT_FIELDS)
         redacted = {row.pk for row in rows}
         for email in locked:
@@ -275,6 +259,9 @@ def erase_outbox(erasure: Erasure) -> int:
                 email.next_attempt_at = None
             if email.pk not in redacted:
                 rows.append(email)
+        changed += len(rows)
+        if erasure.dry_run:
+            continue
         for email in rows:
             email.updated_at = erasure.now
         emails.bulk_update(
@@ -289,7 +276,6 @@ def erase_outbox(erasure: Erasure) -> int:
             ],
             batch_size=BATCH_SIZE,
         )
-        changed += len(rows)
     return changed
 
 
@@ -306,13 +292,16 @@ def erase_admin_log(erasure: Erasure) -> int:
             content_type=content_type, object_id__in=[str(pk) for pk in ids]
         )
         rows = _redact_rows(erasure, entries, ("object_repr",))
-        LogEntry.objects.bulk_update(rows, ["object_repr"], batch_size=BATCH_SIZE)
+        if not erasure.dry_run:
+            LogEntry.objects.bulk_update(rows, ["object_repr"], batch_size=BATCH_SIZE)
         changed += len(rows)
     return changed
 
 
 def erase_export_files(erasure: Erasure) -> int:
     """Background exports holding a changed booking: rows now, files after commit."""
+    if erasure.dry_run:
+        return len(retention.jobs_holding(erasure.touched))
     return retention.delete_jobs_holding(erasure.touched)
 
 
@@ -326,89 +315,3 @@ ERASURE_STEPS: dict[str, ErasureStep] = {
     "export files": erase_export_files,
 }
 """One step per table holding client data, run in this order in one transaction."""
-
-
-def find_client(erasure: Erasure, *, email: str = "", phone: str = "") -> None:
-    """Fill the erasure's bookings and the client's stored details (every spelling of them)."""
-    bookings = BookingRequest.all_objects
-    records = BookingRequest.history.model.objects
-    if email:
-        email = email.strip()
-        live = bookings.filter(client_email__iexact=email)
-        past = records.filter(client_email__iexact=email)
-        wanted = normalize_email(email)
-
-        def matches(stored: str) -> bool:
-            return normalize_email(stored) == wanted
-
-        column = "client_email"
-    else:
-        tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
-        pattern = _SEPARATORS.join(tail) + r"\D*$"
-        live = bookings.filter(client_phone__regex=pattern)
-        past = records.filter(client_phone__regex=pattern)
-
-        def matches(stored: str) -> bool:
-            return phone_matches(phone, stored)
-
-        column = "client_phone"
-    found: set[int] = set()
-    for queryset in (live, past):
-        rows = queryset.values_list("id", column, "client_name", "client_email", "client_phone")
-        for pk, stored, name, stored_email, stored_phone in rows.distinct().iterator():
-            if not matches(stored):
-                continue
-            found.add(pk)
-            erasure.names.add(name)
-            erasure.emails.add(stored_email)
-            if stored_phone:
-                erasure.phones.add(stored_phone)
-    erasure.emails.discard("")
-    erasure.names.discard(ERASED_NAME)
-    if email:
-        erasure.emails.add(email)
-    else:
-        erasure.phones.add(phone)
-    erasure.booking_ids = sorted(found)
-
-
-def erase_client_data(
-    *,
-    email: str = "",
-    phone: str = "",
-    actor: Any,
-    reason: object = "",
-    context: RequestContext = SYSTEM,
-    dry_run: bool = False,
-    now: datetime | None = None,
-) -> ErasureResult:
-    """Erase one client's personal data from every table that holds it (see the module).
-
-    Identify the client by `email` (trimmed, case-insensitive) or `phone`
-    (compared by digits, as identity checks do). `actor` must be a superuser,
-    or None for the system (the `bookings erase` command). One transaction;
-    rows are locked and changed in batches. A dry run does everything and
-    rolls it back, so its counts are exact. Irreversible otherwise.
-    """
-    if actor is not None and not getattr(actor, "is_superuser", False):
-        raise exc.NotPermitted("only a superuser may erase a client's personal data")
-    if not isinstance(email, str) or not isinstance(phone, str):
-        raise exc.InvalidInput("email and phone must be strings")
-    email, phone = email.strip(), phone.strip()
-    if bool(email) == bool(phone):
-        raise exc.InvalidInput("give either an email address or a phone number")
-    if phone and len(parse_phone(phone).national) < MIN_PHONE_DIGITS:
-        raise exc.InvalidInput(f"a phone number needs at least {MIN_PHONE_DIGITS} digits")
-    erasure = Erasure(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        reason=clean_reason(reason) or DEFAULT_REASON,
-        context=context,
-        now=now or timezone.now(),
-    )
-    with transaction.atomic():
-        find_client(erasure, email=email, phone=phone)
-        erasure.compile()
-        changed = {name: step(erasure) for name, step in ERASURE_STEPS.items()}
-        if dry_run:
-            transaction.set_rollback(True)
-    return ErasureResult(booking_ids=erasure.booking_ids, changed=changed, dry_run=dry_run)
