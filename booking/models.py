@@ -255,7 +255,7 @@ AllBookingManager = models.Manager.from_queryset(BookingQuerySet)
 
 
 class BookingRequest(models.Model):
-    # Indexed by booking_session_deleted_idx (session, is_deleted), which serves
+    # Indexed by booking_session_state_idx (session, is_deleted, status), which serves
     # every lookup by session: a second index would only slow each write.
     session = models.ForeignKey(
         Session, on_delete=models.PROTECT, related_name="bookings", db_index=False
@@ -325,8 +325,14 @@ class BookingRequest(models.Model):
             models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
             models.Index(fields=["status"], name="booking_status_idx"),
             models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
-            models.Index(fields=["session", "is_deleted"], name="booking_session_deleted_idx"),
+            # A session's bookings, and which are live and in which state: a tenant's
+            # list filtered by status is counted from this index alone.
+            models.Index(
+                fields=["session", "is_deleted", "status"], name="booking_session_state_idx"
+            ),
             models.Index(fields=["client_email"], name="booking_client_email_idx"),
+            # The default order (newest first; the staff API's lists), read backwards.
+            models.Index(fields=["created_at", "id"], name="booking_created_idx"),
         ]
 
     def __str__(self) -> str:

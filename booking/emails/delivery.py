@@ -1,9 +1,11 @@
 """Sending outbox rows through the configured mailer (`MAILERS["default"]`).
 
-For each row: claim it with a conditional update (`queued` → `sending`, one
-statement, so of two workers running the same task only one sends), send it
-with no transaction or lock held during the provider call, then record the
-outcome:
+Rows are claimed in chunks of CLAIM_CHUNK: one short transaction locks the
+chunk's still-queued rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's
+write transaction serialises claims) and marks them `sending`, so of two
+workers running the same task only one claims a row. Each row is then sent
+with no transaction or lock held during the provider call, and the outcomes
+are recorded:
 
 - accepted → `sent`, with the provider's message id (tracking webhooks find
   the row by it);
@@ -13,9 +15,16 @@ outcome:
 - permanent error (refused or invalid recipients, any other 4xx, a message
   the provider cannot take) → `failed`, shown in the admin, resendable.
 
+The accepted rows of a chunk are marked `sent` in one statement after the
+chunk (two commits per chunk rather than two per email). A worker that dies
+mid-chunk leaves its rows `sending`; the sweep queues them again, so up to one
+chunk of emails the provider had accepted may go out twice (at least once, as
+for a single row before).
+
 When the provider looks down (several transient errors in a row), the rest of
-the batch is not tried: it is rescheduled with the failed rows, so an outage
-costs a few calls per batch rather than a timeout per email.
+the batch is not tried: it is rescheduled with the failed rows (claimed rows
+are released without spending an attempt), so an outage costs a few calls per
+batch rather than a timeout per email.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import smtplib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from itertools import batched
 from typing import Any
 
 from anymail.exceptions import (
@@ -36,6 +46,8 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,7 +56,8 @@ from booking.emails.models import EmailStatus, OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-FETCH_CHUNK = 100
+# Rows claimed (and their sends recorded) together.
+CLAIM_CHUNK = 50
 # Consecutive transient failures after which the provider is taken to be down.
 OUTAGE_THRESHOLD = 3
 MAX_BACKOFF = timedelta(hours=1)
@@ -97,41 +110,69 @@ def as_message(email: OutboxEmail) -> EmailMultiAlternatives:
 def deliver(ids: Iterable[int], *, now: datetime | None = None) -> dict[str, int]:
     """Send the still-queued rows among `ids`; returns counts by outcome."""
     ids = sorted(ids)
-    outcome: Counter[str] = Counter()
-    # Rows to retry, grouped by their backoff: one deferred task per group.
-    retries: defaultdict[timedelta, list[int]] = defaultdict(list)
-    retry_at: dict[timedelta, datetime] = {}
-    streak = 0
+    run = _Run()
     with mailers.default as connection:
-        for start in range(0, len(ids), FETCH_CHUNK):
-            chunk = ids[start : start + FETCH_CHUNK]
-            rows = OutboxEmail.objects.filter(pk__in=chunk, status=EmailStatus.QUEUED).order_by(
-                "pk"
-            )
-            for email in rows:
-                moment = now or timezone.now()
-                if streak >= OUTAGE_THRESHOLD:
-                    result, delay = "postponed", _postpone(email, moment)
-                elif not _claim(email, moment):
-                    result, delay = "skipped", None  # another worker has it
-                else:
-                    result, delay = _send(connection, email, moment)
-                    streak = streak + 1 if result == "retry" else 0
-                outcome[result] += 1
-                if delay is not None:
-                    retries[delay].append(email.pk)
-                    retry_at[delay] = moment + delay
-    for delay, pks in retries.items():
-        outbox.enqueue_ids(pks, run_after=retry_at[delay])
-    return dict(outcome)
+        for chunk in batched(ids, CLAIM_CHUNK):
+            moment = now or timezone.now()
+            if run.provider_down:
+                queued = OutboxEmail.objects.filter(pk__in=chunk, status=EmailStatus.QUEUED)
+                for email in queued.order_by("pk"):
+                    run.add(email, "postponed", _postpone(email, moment), moment)
+                continue
+            sent: dict[int, str] = {}
+            for email in _claim(chunk, moment):
+                if run.provider_down:
+                    run.add(email, "postponed", _release(email, moment), moment)
+                    continue
+                result, delay = _send(connection, email, moment, sent)
+                run.streak = run.streak + 1 if result == "retry" else 0
+                run.add(email, result, delay, moment)
+            _finish_sent(sent, moment)
+    for delay, pks in run.retries.items():
+        outbox.enqueue_ids(pks, run_after=run.retry_at[delay])
+    return dict(run.outcome)
 
 
-def _claim(email: OutboxEmail, now: datetime) -> bool:
-    claimed = OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
-        status=EmailStatus.SENDING, attempts=F("attempts") + 1, updated_at=now
-    )
-    email.attempts += 1
-    return claimed == 1
+class _Run:
+    """One delivery's tally: outcomes, rows to retry grouped by backoff, the failure streak."""
+
+    def __init__(self) -> None:
+        self.outcome: Counter[str] = Counter()
+        self.retries: defaultdict[timedelta, list[int]] = defaultdict(list)
+        self.retry_at: dict[timedelta, datetime] = {}
+        self.streak = 0
+
+    @property
+    def provider_down(self) -> bool:
+        return self.streak >= OUTAGE_THRESHOLD
+
+    def add(self, email: OutboxEmail, result: str, delay: timedelta | None, now: datetime) -> None:
+        self.outcome[result] += 1
+        if delay is not None:
+            self.retries[delay].append(email.pk)
+            self.retry_at[delay] = now + delay
+
+
+def _claim(chunk: Sequence[int], now: datetime) -> list[OutboxEmail]:
+    """Mark the chunk's queued rows `sending` (one attempt each) and return them.
+
+    Under the rows' locks, in one short transaction: a row another worker is
+    claiming is skipped (not waited for), and one it already claimed is no
+    longer queued, so no row is ever claimed twice.
+    """
+    with transaction.atomic():
+        rows = list(
+            OutboxEmail.objects.filter(pk__in=chunk, status=EmailStatus.QUEUED)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+        )
+        if rows:
+            OutboxEmail.objects.filter(
+                pk__in=[row.pk for row in rows], status=EmailStatus.QUEUED
+            ).update(status=EmailStatus.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    for row in rows:
+        row.status, row.attempts = EmailStatus.SENDING, row.attempts + 1
+    return rows
 
 
 def _postpone(email: OutboxEmail, now: datetime) -> timedelta:
@@ -143,7 +184,21 @@ def _postpone(email: OutboxEmail, now: datetime) -> timedelta:
     return delay
 
 
-def _send(connection: Any, email: OutboxEmail, now: datetime) -> tuple[str, timedelta | None]:
+def _release(email: OutboxEmail, now: datetime) -> timedelta:
+    """Give back a claimed row that was not tried (its attempt is not spent)."""
+    email.attempts -= 1
+    delay = backoff(email.attempts + 1)
+    OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
+        status=EmailStatus.QUEUED, attempts=F("attempts") - 1,
+        next_attempt_at=now + delay, updated_at=now,
+    )  # fmt: skip
+    return delay
+
+
+def _send(
+    connection: Any, email: OutboxEmail, now: datetime, sent: dict[int, str]
+) -> tuple[str, timedelta | None]:
+    """Send one claimed row; an accepted one joins `sent` (pk → provider id) to be recorded."""
     message = as_message(email)
     try:
         connection.send_messages([message])
@@ -152,10 +207,31 @@ def _send(connection: Any, email: OutboxEmail, now: datetime) -> tuple[str, time
     except Exception as error:
         return _record_error(email, error, now)
     status = getattr(message, "anymail_status", None)
-    message_id = str(status.message_id) if status and status.message_id is not None else ""
-    _finish(email, now, status=EmailStatus.SENT, sent_at=now, last_error="",
-            provider_message_id=message_id)  # fmt: skip
+    sent[email.pk] = str(status.message_id) if status and status.message_id is not None else ""
     return "sent", None
+
+
+def _finish_sent(sent: dict[int, str], now: datetime) -> None:
+    """Record a chunk's accepted rows, each with its provider id, in one round trip.
+
+    One parameterised UPDATE run for every row (`executemany`: pipelined by
+    psycopg) in one transaction. Hand-written because the ORM's way to set a
+    different value per row (`bulk_update`, a CASE of one WHEN per row) cost
+    more Python time than sending the emails.
+    """
+    if not sent:
+        return
+    table, meta = OutboxEmail._meta.db_table, OutboxEmail._meta
+    columns = ["status", "sent_at", "last_error", "provider_message_id", "updated_at"]
+    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in columns)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND status = %s"
+    field = meta.get_field("sent_at")
+    with transaction.atomic(), db_connection.cursor() as cursor:
+        moment = field.get_db_prep_value(now, db_connection)
+        cursor.executemany(sql, [
+            (EmailStatus.SENT, moment, "", message_id, moment, pk, EmailStatus.SENDING)
+            for pk, message_id in sent.items()
+        ])  # fmt: skip
 
 
 def _record_error(
@@ -176,8 +252,12 @@ def _record_error(
 
 
 def _finish(email: OutboxEmail, now: datetime, **fields: Any) -> None:
+    _finish_many([email.pk], now, **fields)
+
+
+def _finish_many(pks: list[int], now: datetime, **fields: Any) -> None:
     # Conditional on our claim: a sweep that judged us dead owns the row now.
-    OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
+    OutboxEmail.objects.filter(pk__in=pks, status=EmailStatus.SENDING).update(
         updated_at=now, **fields
     )
 

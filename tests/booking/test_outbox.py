@@ -360,3 +360,47 @@ def test_bulk_notify_queries_do_not_grow_with_rows(business, staff):
     assert small == large
     assert small_inserts == large_inserts == 1
     assert OutboxEmail.objects.count() == 63
+
+
+def _queue_emails(session, staff, count: int) -> list[int]:
+    bookings = [
+        make_booking(session=session, client_email=f"c{i}@example.com") for i in range(count)
+    ]
+    services.cancel_bookings([b.pk for b in bookings], actor=staff)
+    return list(OutboxEmail.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_the_worker_claims_and_records_a_chunk_at_a_time(session, staff):
+    ids = _queue_emails(session, staff, delivery.CLAIM_CHUNK + 1)
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = delivery.deliver(ids)
+
+    assert outcome == {"sent": delivery.CLAIM_CHUNK + 1}
+    writes = [q["sql"] for q in queries if "UPDATE" in q["sql"]]
+    assert len(writes) == 4  # per chunk: claim, then mark the accepted rows sent (executemany)
+    assert len(sent_messages()) == delivery.CLAIM_CHUNK + 1
+    rows = OutboxEmail.objects.values_list("status", "attempts", "provider_message_id")
+    assert {(status, attempts) for status, attempts, _ in rows} == {(EmailStatus.SENT, 1)}
+    assert all(message_id for _, _, message_id in rows)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_delivering_the_same_rows_at_once_send_each_once(settings):
+    from tests.booking.test_concurrency import at_once
+    from tests.factories import make_business, make_staff
+
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+    staff = make_staff(username="desk")
+    session = make_session(business=make_business(staff=(staff,)))
+    ids = _queue_emails(session, staff, 3 * delivery.CLAIM_CHUNK)
+
+    outcomes = at_once(lambda i: delivery.deliver(ids if i % 2 else ids[::-1]), threads=4)
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sum(o.get("sent", 0) for o in outcomes) == len(ids)
+    assert sorted(m.to[0] for m in sent_messages()) == sorted(
+        OutboxEmail.objects.values_list("recipient", flat=True)
+    )
+    assert set(OutboxEmail.objects.values_list("status", "attempts")) == {(EmailStatus.SENT, 1)}
