@@ -223,7 +223,7 @@ def _finish_sent(sent: dict[int, str], now: datetime) -> None:
         return
     table, meta = OutboxEmail._meta.db_table, OutboxEmail._meta
     columns = ["status", "sent_at", "last_error", "provider_message_id", "updated_at"]
-    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in columns)
+    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in columns)  # type: ignore[union-attr]
     sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND status = %s"
     field = meta.get_field("sent_at")
     with transaction.atomic(), db_connection.cursor() as cursor:
