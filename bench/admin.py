@@ -1,129 +1,309 @@
-"""Benchmark: the booking change list at 100 000 bookings, beside a bare ModelAdmin.
+"""Benchmark the admin as staff use it: the bulk cancel by HTTP POST, and the change list
+at 1 000 000 bookings.
 
-    .venv/bin/python bench/admin.py                      # SQLite
-    DATABASE_URL=postgres://… .venv/bin/python bench/admin.py   # PostgreSQL
+    .venv/bin/python bench/admin.py actions                 # SQLite, and PostgreSQL
+    DATABASE_URL=postgres://… .venv/bin/python bench/admin.py actions   # when it names one
+    DATABASE_URL=postgres://… .venv/bin/python bench/admin.py changelist
 
-Runs in a throw-away test database (Django's test-database creation: an
-in-memory SQLite, or `test_<name>` on PostgreSQL, dropped afterwards), fills it
-with bulk_create (`booking.demo.build_bookings`, not through the admin), then
-renders each page through the full middleware stack with Django's test client
-and prints the median time and the number of queries, for our
-`BookingRequestAdmin` and for a bare `ModelAdmin` of the same model registered
-on a second admin site in the same run.
+`actions`: in a throwaway database per kind (bench/common.py), ROWS demo
+bookings; then, through the real admin with Django's test client (the whole
+middleware stack, the confirmation form's POST), cancel CANCEL ticked bookings,
+CANCEL more with "notify client" ticked, and "select all" over a filter that
+matches CANCEL bookings (the session date filter); beside them, in the same
+run, the naive save() loop of bench/bulk.py on another CANCEL. Prints each
+time, its ratio to the loop, and whether the goal (>= 20x, < 3 s) is met.
+
+`changelist` (PostgreSQL): seeds BENCH_BOOKINGS (1 000 000) bookings with SQL
+(bench/million.py, about a minute) into the database BENCH_MILLION_DB
+(default `booking_bench_million`, beside DATABASE_URL's), kept between runs,
+then renders every page a user reaches from the list (plain, each sidebar
+filter, both deletion views, search by reference / email / phone / name,
+page 50) for a superuser and for the staff of one business (10 % of the rows),
+median of BENCH_RUNS renders, with its query count, beside a bare ModelAdmin
+(Django's defaults: full count, no filters) on the plain list and page 50.
+Goal: each page <= 300 ms, and the same number of queries on every page size.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
-import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-import django
+from bench import common
 
-django.setup()
+CHANGELIST = "/admin/booking/bookingrequest/"
+GOAL_RATIO, GOAL_SECONDS, GOAL_MS = 20, 3.0, 300
+REASON = "Studio closed for maintenance"
 
-from django.contrib import admin  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import path  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from booking.demo import build_bookings, create_sessions  # noqa: E402
-from booking.models import BookingRequest, Business  # noqa: E402
-from tests.factories import make_business, make_staff  # noqa: E402
+def setup(database_url: str) -> None:
+    """Django with the test settings (production templates, Anymail's test backend), migrated."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    import django
+    from django.core.management import call_command
 
-TOTAL = int(os.environ.get("BENCH_BOOKINGS", 100_000))
-OWN_SHARE = 0.9  # the staff member's business; the rest belongs to another one
-RUNS = int(os.environ.get("BENCH_RUNS", 5))
-BATCH = 5000
+    django.setup()
+    call_command("migrate", verbosity=0)
 
-bare_site = admin.AdminSite(name="bare")
-bare_site.register(BookingRequest)  # a bare ModelAdmin: no filters, no joins, full count
 
-urlpatterns = [path("admin/", admin.site.urls), path("bare/", bare_site.urls)]
+# --- The bulk cancel through the admin ------------------------------------------------
+
+
+def post_cancel(client, ids: list[int] | None, *, notify: bool, query: str = "") -> float:
+    """The confirmation page's POST ("yes, cancel"), timed; `ids=None` is "select all"."""
+    data = {"action": "cancel_bookings", "post": "yes", "reason": REASON}
+    if ids is None:
+        data |= {"select_across": "1", "_selected_action": ["0"]}
+    else:
+        data["_selected_action"] = [str(pk) for pk in ids]
+    if notify:
+        data["notify_client"] = "on"
+    start = time.perf_counter()
+    response = client.post(f"{CHANGELIST}{query}", data, REMOTE_ADDR="203.0.113.10")
+    seconds = time.perf_counter() - start
+    assert response.status_code == 302, response.status_code
+    return seconds
+
+
+def run_actions(kind: str, rows: int, cancel: int) -> dict:
+    with common.throwaway_database(kind) as url:
+        setup(url)
+        from datetime import timedelta
+
+        from django.db import connection
+        from django.test import Client
+        from django.utils import timezone
+
+        from bench.bulk import naive_cancel
+        from booking import demo
+        from booking.audit import RequestContext
+        from booking.models import BookingRequest, BookingStatus, Session
+        from tests.factories import make_business, make_staff
+
+        root = make_staff(username="bench-root", superuser=True)
+        business = make_business(slug="bench-studio")
+        demo.create_bookings(business, count=rows, seed=1)
+        active = list(BookingRequest.objects.active().order_by("pk").values_list("pk", flat=True))
+        sets = [active[i : 4 * cancel : 4] for i in range(4)]
+        # "Select all" over a filter: the active bookings of far-off sessions (moved there).
+        far = timezone.now() + timedelta(days=400)
+        session = Session.objects.create(
+            business=business,
+            title="Far",
+            starts_at=far,
+            ends_at=far + timedelta(hours=1),
+            capacity=cancel,
+        )
+        BookingRequest.objects.filter(pk__in=sets[3]).update(session=session)
+        client = Client()
+        client.force_login(root)
+        client.get(CHANGELIST)  # warm: permissions, templates
+        context = RequestContext(ip_address="203.0.113.10", user_agent="bench/admin.py")
+        start = time.perf_counter()
+        naive_cancel(sets[0], actor=root, reason=REASON, context=context)
+        naive = time.perf_counter() - start
+        ticked = post_cancel(client, sets[1], notify=False)
+        notified = post_cancel(client, sets[2], notify=True)
+        day = far.date().isoformat()
+        query = f"?session__starts_at__gte={day}&status__exact=approved"
+        approved = BookingRequest.objects.filter(session=session, status=BookingStatus.APPROVED)
+        across_rows = approved.count()
+        across = post_cancel(client, None, notify=False, query=query)
+        cancelled = BookingRequest.objects.filter(status=BookingStatus.CANCELLED, cancelled_by=root)
+        assert cancelled.count() == 3 * cancel + across_rows, cancelled.count()
+        assert BookingRequest.history.filter(history_change_reason=REASON).count() >= 3 * cancel
+        vendor = connection.vendor
+        version = connection.Database.sqlite_version if vendor == "sqlite" else ""
+        return {
+            "database": f"{vendor} {version or connection.pg_version // 10000}",
+            "naive": naive,
+            "ticked": ticked,
+            "notified": notified,
+            "across": across * cancel / max(across_rows, 1),  # scaled to CANCEL rows
+            "across_rows": across_rows,
+        }
+
+
+def report_actions(results: list[dict], cancel: int) -> bool:
+    ok, table = True, []
+    labels = {
+        "naive": "naive save() loop, 1 transaction (baseline)",
+        "ticked": "admin POST, ticked",
+        "notified": "admin POST, ticked, notify client",
+        "across": "admin POST, select all over a filter",
+    }
+    for r in results:
+        for key, label in labels.items():
+            ratio = r["naive"] / r[key]
+            goal = key == "naive" or (ratio >= GOAL_RATIO and r[key] < GOAL_SECONDS)
+            ok &= goal
+            verdict = "" if key == "naive" else ("met" if goal else "NOT met")
+            table.append([r["database"], label, f"{cancel:,}", f"{r[key]:.2f}",
+                          f"{ratio:.1f}x", verdict])  # fmt: skip
+    common.print_table(["database", "path", "rows", "seconds", "vs naive", "goal"], table)
+    print(f"\ngoal: each admin path >= {GOAL_RATIO}x the naive loop and < {GOAL_SECONDS:.0f} s: "
+          f"{'met' if ok else 'NOT met'}")  # fmt: skip
+    return ok
+
+
+# --- The change list at a million bookings ----------------------------------------------
 
 PAGES = [
-    ("change list", "/admin/booking/bookingrequest/", "/bare/booking/bookingrequest/"),
-    ("page 20", "/admin/booking/bookingrequest/?p=20", "/bare/booking/bookingrequest/?p=20"),
-    ("status filter", "/admin/booking/bookingrequest/?status__exact=cancelled", None),
-    ("deleted=all", "/admin/booking/bookingrequest/?deleted=all", None),
-    ("search (email)", "/admin/booking/bookingrequest/?q=grace.hopper", None),
+    ("plain", ""),
+    ("page 50", "?p=50"),
+    ("status", "?status__exact=cancelled"),
+    ("business", "?session__business__id__exact=3"),
+    ("session date", "?session__starts_at__gte={today}&session__starts_at__lt={week}"),
+    ("deleted=yes", "?deleted=yes"),
+    ("deleted=all", "?deleted=all"),
+    ("year", "?session__starts_at__year={year}"),
+    ("search ref", "?q={reference}"),
+    ("search email", "?q={email}"),
+    ("search phone", "?q={phone}"),
+    ("search name", "?q={name}"),
 ]
 
 
-def fill() -> Business:
-    """Bookings for two businesses; returns the one the staff member works for."""
-    now = timezone.now()
-    rng = random.Random(2026)
-    own = make_business(slug="bench-own", name="Bench Own")
-    other = make_business(slug="bench-other", name="Bench Other")
-    for business, count in [
-        (own, int(TOTAL * OWN_SHARE)),
-        (other, TOTAL - int(TOTAL * OWN_SHARE)),
-    ]:
-        sessions = create_sessions(business, count=max(1, count // 8), now=now, seed=count)
-        for start in range(0, count, BATCH):
-            rows = build_bookings(sessions, count=min(BATCH, count - start), now=now, rng=rng)
-            BookingRequest.all_objects.bulk_create(rows, batch_size=BATCH)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return own
+def million_url() -> str:
+    server = common.postgres_url()
+    if server is None:
+        raise SystemExit("set DATABASE_URL=postgres://… : the change list runs on PostgreSQL")
+    name = os.environ.get("BENCH_MILLION_DB", "booking_bench_million")
+    import psycopg
+
+    parts = urlsplit(server)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def measure(client: Client, url: str) -> tuple[float, int]:
-    assert client.get(url).status_code == 200, url  # warm up (and check)
+def render(client, url: str, runs: int) -> tuple[float, int, float]:
+    """Median ms of `runs` renders, the page's query count and its queries' ms."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200, url  # warm (and check)
     timings = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         response = client.get(url)
         timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    return statistics.median(timings), len(queries)
+    database_ms = sum(float(q["time"]) for q in queries) * 1000
+    return statistics.median(timings), len(queries), database_ms
+
+
+def run_changelist(total: int, runs: int) -> bool:
+    from datetime import timedelta
+
+    setup(million_url())
+    from django.contrib import admin
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.urls import path
+    from django.utils import timezone
+
+    from bench import million
+    from booking.models import BookingRequest, Business
+    from tests.factories import make_staff
+
+    started = time.perf_counter()
+    seeded = million.seed(connection, bookings=total)
+    seed_seconds = time.perf_counter() - started
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    root = users.filter(username="bench-root").first() or make_staff(
+        username="bench-root", superuser=True
+    )
+    desk = users.filter(username="bench-desk").first() or make_staff(username="bench-desk")
+    desk.user_permissions.set(Permission.objects.filter(codename__endswith="bookingrequest"))
+    Business.objects.get(slug="chain-01").staff.add(desk)
+
+    sample = BookingRequest.objects.filter(session__business__slug="chain-01").order_by("pk")[1000]
+    today = timezone.now().date()
+    values = {
+        "today": f"{today}+00%3A00%3A00%2B00%3A00",
+        "week": f"{today + timedelta(days=7)}+00%3A00%3A00%2B00%3A00",
+        "year": today.year, "reference": sample.reference,
+        "email": sample.client_email.split("@")[0], "phone": sample.client_phone or "+49",
+        "name": sample.client_name.replace(" ", "+"),
+    }  # fmt: skip
+    bare_site = admin.AdminSite(name="bare")
+    bare_site.register(BookingRequest)
+    from project import urls as project_urls
+
+    urls = type("urls", (), {"urlpatterns": [path("bare/", bare_site.urls),
+                                             *project_urls.urlpatterns]})  # fmt: skip
+    sys.modules["bench_admin_urls"] = urls  # type: ignore[assignment]
+    how = f"seeded in {seed_seconds:.0f} s" if seeded else "kept from an earlier run"
+    print(f"postgresql: {BookingRequest.all_objects.count():,} bookings ({how}), "
+          f"median of {runs} renders; goal <= {GOAL_MS} ms per page\n")  # fmt: skip
+    table, ok = [], True
+    with override_settings(ROOT_URLCONF="bench_admin_urls"):
+        for label, user in [("superuser", root), ("staff", desk)]:
+            client = Client()
+            client.force_login(user)
+            for page, query in PAGES:
+                ms, queries, db_ms = render(client, CHANGELIST + query.format(**values), runs)
+                bare = ""
+                if label == "superuser" and page in ("plain", "page 50"):
+                    bare_ms, *_ = render(client, "/bare/booking/bookingrequest/" + query, runs)
+                    bare = f"{bare_ms:.0f} ms ({bare_ms / ms:.1f}x ours)"
+                met = ms <= GOAL_MS
+                ok &= met
+                table.append([label, page, f"{ms:.0f}", f"{db_ms:.0f}", str(queries), bare,
+                              "met" if met else "NOT met"])  # fmt: skip
+    headers = ["user", "page", "ms", "of which SQL", "queries", "bare ModelAdmin", "goal"]
+    common.print_table(headers, table)
+    print(f"\ngoal: every page <= {GOAL_MS} ms: {'met' if ok else 'NOT met'}")
+    return ok
 
 
 def main() -> None:
-    db_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    try:
-        started = time.perf_counter()
-        own = fill()
-        fill_seconds = time.perf_counter() - started
-        superuser = make_staff(username="bench-root", superuser=True)
-        staff = make_staff(username="bench-desk", businesses=(own,))
-        print(
-            f"{connection.vendor}: {BookingRequest.all_objects.count():,} bookings "
-            f"(filled in {fill_seconds:.1f} s), median of {RUNS} renders\n"
-        )
-        columns = [f"{'user':<10}", f"{'page':<15}", "ours ms", "queries", "bare ms", "queries"]
-        header = "| " + " | ".join(columns) + " |"
-        print(header)
-        print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
-        with override_settings(ROOT_URLCONF=__name__):
-            for label, user in [("superuser", superuser), ("staff", staff)]:
-                client = Client()
-                client.force_login(user)
-                bare = Client()
-                bare.force_login(superuser)
-                for page, ours_url, bare_url in PAGES:
-                    ours_ms, ours_q = measure(client, ours_url)
-                    if bare_url and label == "superuser":
-                        bare_ms, bare_q = measure(bare, bare_url)
-                        bare_cells = f"{bare_ms:>7.0f} | {bare_q:>7}"
-                    else:
-                        bare_cells = f"{'—':>7} | {'—':>7}"
-                    ours_cells = f"{ours_ms:>7.0f} | {ours_q:>7}"
-                    print(f"| {label:<10} | {page:<15} | {ours_cells} | {bare_cells} |")
-    finally:
-        connection.creation.destroy_test_db(db_name, verbosity=0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("part", choices=["actions", "changelist"])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--cancel", type=int, default=10_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part == "changelist":
+        total = int(os.environ.get("BENCH_BOOKINGS", 1_000_000))
+        sys.exit(0 if run_changelist(total, int(os.environ.get("BENCH_RUNS", 5))) else 1)
+    if args.child:  # one database per process: Django's settings are configured once
+        print(json.dumps(run_actions(args.child, args.rows, args.cancel)))
+        return
+    kinds = ["sqlite", "postgres"] if args.db == "all" else [args.db]
+    if "postgres" in kinds and common.postgres_url() is None:
+        kinds.remove("postgres")
+    results = []
+    for kind in kinds:
+        print(f"… {kind}: {args.rows:,} bookings, cancelling 4 x {args.cancel:,}", file=sys.stderr)
+        child = subprocess.run(
+            [sys.executable, __file__, "actions", "--child", kind,
+             "--rows", str(args.rows), "--cancel", str(args.cancel)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if child.returncode:
+            sys.stderr.write(child.stderr)
+            raise SystemExit(f"the {kind} run failed")
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    sys.exit(0 if report_actions(results, args.cancel) else 1)
 
 
 if __name__ == "__main__":
