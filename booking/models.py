@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from booking.times import business_time
+
 if TYPE_CHECKING:
     from booking.actors import User
     from booking.audit import RequestContext
@@ -212,8 +214,7 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        local = timezone.localtime(self.starts_at, self.business.tzinfo)
-        return f"{self.title} ({local:%a %d %b %Y, %H:%M})"
+        return f"{self.title} ({business_time(self.starts_at, self.business)})"
 
 
 class BookingStatus(models.TextChoices):

@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from booking.admin import confirmation, erasure
@@ -35,6 +34,7 @@ from booking.services import details
 from booking.services.actions import ACTIONS, Action
 from booking.services.exceptions import BookingError
 from booking.services.text import is_id
+from booking.times import business_time_html
 
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -101,7 +101,7 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         "business_display",
         "status_badge",
         "markers",
-        "created_at",
+        "created",
     ]
     list_display_links = ["reference"]
     list_filter = [
@@ -225,12 +225,17 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     @admin.display(description="Session", ordering="session__starts_at")
     def session_display(self, booking: BookingRequest) -> str:
         session = booking.session
-        local = timezone.localtime(session.starts_at, session.business.tzinfo)
-        return format_html("{}<br><small>{}</small>", session.title, f"{local:%a %d %b %Y, %H:%M}")
+        return format_html(
+            "{}<br><small>{}</small>", session.title, business_time_html(session.starts_at, session)
+        )
 
     @admin.display(description="Business", ordering="session__business__name")
     def business_display(self, booking: BookingRequest) -> str:
         return booking.session.business.name
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, booking: BookingRequest) -> str:
+        return business_time_html(booking.created_at, booking.session)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, booking: BookingRequest) -> str:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+import ua_parser
 
 from booking.services.actions import Event, events
 from booking.services.statuses import STATUSES
@@ -39,19 +42,23 @@ class TimelineEntry:
     ip_address: str | None
 
 
-def _describe(record: Any, older: Any | None) -> tuple[str, list[str]]:
-    if older is None or record.history_type != "~":
+def describe(record: Any, changed: list[str] | None) -> tuple[str, list[str]]:
+    """What a historical record did, in words ("Deleted", "Restored", "Cancelled", …),
+    and the other fields it changed. `changed` is None when the older record is unknown."""
+    if changed is None or record.history_type != "~":
         return KINDS.get(record.history_type, record.history_type), []
-    changed = [
-        change.field
-        for change in record.diff_against(older).changes
-        if change.field not in QUIET_FIELDS
-    ]
+    changed = [name for name in changed if name not in QUIET_FIELDS]
     for event in EVENTS:
         if event.field in changed and getattr(record, event.field) == event.value:
             others = [name for name in changed if name != event.field]
             return event.label, [name for name in others if name not in event.companions]
     return "Changed", changed
+
+
+def _describe(record: Any, older: Any | None) -> tuple[str, list[str]]:
+    if older is None:
+        return describe(record, None)
+    return describe(record, [change.field for change in record.diff_against(older).changes])
 
 
 def timeline(obj: Any, *, length: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
@@ -75,3 +82,19 @@ def timeline(obj: Any, *, length: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+@lru_cache(maxsize=256)
+def short_user_agent(user_agent: str) -> str:
+    """ "Chrome 156 on Linux" for a browser's long user agent (ua-parser, the
+    maintained port of Browserscope's rules); other clients by their first word."""
+    if not user_agent:
+        return ""
+    parsed = ua_parser.parse(user_agent)
+    if parsed.user_agent is None:
+        return user_agent.split(" ", 1)[0][:40]
+    browser = " ".join(filter(None, [parsed.user_agent.family, parsed.user_agent.major]))
+    if parsed.os is None or parsed.os.family == "Other":
+        return browser
+    system = " ".join(filter(None, [parsed.os.family, parsed.os.major]))
+    return f"{browser} on {system}"

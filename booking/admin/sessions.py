@@ -8,11 +8,11 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
 from booking.models import ACTIVE_STATUSES, BookingQuerySet, BookingRequest, Session
+from booking.times import business_time_html
 
 
 class BookingInline(ReadOnlyBookingInline):
@@ -50,8 +50,7 @@ class SessionAdmin(TenantAdmin):
 
     @admin.display(description="Starts", ordering="starts_at")
     def starts_at_local(self, session: Session) -> str:
-        local = timezone.localtime(session.starts_at, session.business.tzinfo)
-        return f"{local:%a %d %b %Y, %H:%M} ({session.business.timezone})"
+        return business_time_html(session.starts_at, session)
 
     @admin.display(description="Booked / capacity", ordering="booked_count")
     def booked(self, session: Session) -> str:

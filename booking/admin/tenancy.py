@@ -11,10 +11,14 @@ lists, change forms, actions and autocomplete; these close the rest:
 - simple-history's history page, which falls back to the latest historical
   record when the object is outside the queryset, and its per-version page,
   which saves a posted form even when reverting is disabled.
+
+A page about one object (its change form, its history, one of its versions)
+is shown in the time zone of the object's business (`booking.times`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib import admin
@@ -23,12 +27,15 @@ from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from booking.admin.history import describe, short_user_agent
 from booking.models import Business, TenantQuerySet
 from booking.services.text import is_id
+from booking.times import business_time
 
 
 def scoped(queryset: QuerySet, request: HttpRequest) -> QuerySet:
@@ -74,6 +81,9 @@ class ReadableChanges(HistoricalRecordContextHelper):
             return "—"
         if getattr(field, "choices", None):
             return dict(field.flatchoices).get(value, value)
+        if isinstance(value, datetime):
+            # The history page runs in the business's zone (TenantAdmin.history_view).
+            return business_time(value, timezone.get_current_timezone())
         return value
 
 
@@ -86,6 +96,7 @@ class TenantAdmin(SimpleHistoryAdmin):
 
     tenant_path = "business"
     manager_name = "objects"
+    object_history_template = "admin/booking/object_history.html"
     object_history_list_template = "admin/booking/history_list.html"
 
     # --- Rows -------------------------------------------------------------
@@ -93,6 +104,55 @@ class TenantAdmin(SimpleHistoryAdmin):
         queryset = getattr(self.model, self.manager_name).for_user(request.user)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
+
+    # --- The business's time zone ------------------------------------------
+    def business_of(self, obj: Any) -> Business | None:
+        """The business `obj` belongs to, following `tenant_path`."""
+        if obj is None or self.tenant_path in ("id", "pk"):
+            return obj
+        for name in self.tenant_path.split("__"):
+            obj = getattr(obj, name, None)
+            if obj is None:
+                return None
+        return obj
+
+    def object_business(self, request: HttpRequest, object_id: str | None) -> Business | None:
+        """The business of the page's object (also of a purged one, through its latest
+        record); on an add page, the user's business when they have only one."""
+        if object_id is None:
+            businesses = list(Business.objects.for_user(request.user)[:2])
+            return businesses[0] if len(businesses) == 1 else None
+        try:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None:
+                pk_name = self.model._meta.pk.attname
+                record = self.model.history.filter(**{pk_name: unquote(object_id)}).first()
+                obj = record.instance if record is not None else None
+        except (ValueError, ValidationError):
+            return None
+        return self.business_of(obj)
+
+    def in_zone(self, zone: tzinfo | None, view: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Run and render `view` with `zone` as the current time zone."""
+        if zone is None:
+            return view(*args, **kwargs)
+        with timezone.override(zone):
+            response = view(*args, **kwargs)
+            if callable(getattr(response, "render", None)):
+                response.render()
+        return response
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        business = self.object_business(request, object_id)
+        zone = business.tzinfo if business is not None else None
+        view = super().changeform_view
+        return self.in_zone(zone, view, request, object_id, form_url, extra_context)
 
     # --- Form choices -----------------------------------------------------
     def get_field_queryset(self, db: str | None, db_field: Any, request: HttpRequest) -> Any:
@@ -129,6 +189,23 @@ class TenantAdmin(SimpleHistoryAdmin):
         ]
         return records.select_related(*foreign_keys) if foreign_keys else records
 
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        """simple-history's changed values (`history_delta_changes`), plus what each
+        record did in words (`history_label`: "Deleted", "Restored", … as the timeline)
+        and a short user agent (`user_agent_short`)."""
+        records = list(historical_records)
+        for record, older in zip(records, [*records[1:], None], strict=False):
+            record.user_agent_short = short_user_agent(getattr(record, "user_agent", "") or "")
+            if older is None:
+                record.history_label = describe(record, None)[0]
+                continue
+            delta = record.diff_against(older, foreign_keys_are_objs=foreign_keys_are_objs)
+            helper = self.get_historical_record_context_helper(request, record)
+            record.history_delta_changes = helper.context_for_delta_changes(delta)
+            record.history_label = describe(record, [change.field for change in delta.changes])[0]
+
     def scope_history(self, records: QuerySet, request: HttpRequest) -> QuerySet:
         """Historical records whose business the user may see."""
         visible = Business.objects.for_user(request.user).values("pk")
@@ -155,7 +232,14 @@ class TenantAdmin(SimpleHistoryAdmin):
             visible = False
         if not visible:
             raise Http404
-        return super().history_view(request, object_id, extra_context)
+        business = self.object_business(request, object_id)
+        context = {
+            **(extra_context or {}),
+            "business": business,
+            "object_exists": self.object_exists(request, object_id),
+        }
+        zone = business.tzinfo if business is not None else None
+        return self.in_zone(zone, super().history_view, request, object_id, context)
 
     def history_form_view(
         self,
@@ -176,7 +260,15 @@ class TenantAdmin(SimpleHistoryAdmin):
         if not visible:
             raise Http404
         request._viewing_history_version = True  # type: ignore[attr-defined]
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        business = self.object_business(request, object_id)
+        zone = business.tzinfo if business is not None else None
+        context = {**(extra_context or {}), "object_exists": self.object_exists(request, object_id)}
+        view = super().history_form_view
+        return self.in_zone(zone, view, request, object_id, version_id, context)
+
+    def object_exists(self, request: HttpRequest, object_id: str) -> bool:
+        """Is the object still there (not purged), for links to its change form?"""
+        return self.get_queryset(request).filter(pk=unquote(object_id)).exists()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if getattr(request, "_viewing_history_version", False):

@@ -68,3 +68,68 @@ def test_a_version_that_is_not_an_id_is_not_found(desk, booking, version):
     url = f"/admin/booking/bookingrequest/{booking.pk}/history/{version}/"
 
     assert desk.get(url).status_code == 404
+
+
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+
+
+def history_rows(response) -> list[str]:
+    content = response.content.decode()
+    body = content[content.index("<tbody>") : content.index("</tbody>")]
+    return body.split("<tr>")[1:]
+
+
+def test_the_history_list_names_soft_delete_and_restore(desk, booking):
+    confirm(desk, "soft_delete_bookings", [booking], reason="Duplicate entry")
+    confirm(desk, "restore_bookings", [booking], url="/admin/booking/bookingrequest/?deleted=yes")
+
+    response = desk.get(reverse("admin:booking_bookingrequest_history", args=[booking.pk]))
+
+    actions = [row.split("<td>")[1].split("</td>")[0] for row in history_rows(response)]
+    assert actions == ["Restored", "Deleted", "Created"]
+
+
+def test_the_history_list_shows_a_short_user_agent_with_the_full_one_on_hover(desk, booking):
+    desk.post(
+        "/admin/booking/bookingrequest/",
+        {
+            "action": "cancel_bookings",
+            "_selected_action": [booking.pk],
+            "post": "yes",
+            "reason": "Ill",
+            "notify_client": "on",
+        },
+        HTTP_USER_AGENT=CHROME_UA,
+    )
+
+    response = desk.get(reverse("admin:booking_bookingrequest_history", args=[booking.pk]))
+
+    content = response.content.decode()
+    assert f'title="{CHROME_UA}">Chrome 156 on Linux</span>' in content
+
+
+def test_a_purged_bookings_history_keeps_a_working_breadcrumb(desk, booking):
+    confirm(desk, "purge_bookings", [booking], reason="Erasure", confirmation="PURGE")
+    url = reverse("admin:booking_bookingrequest_history", args=[booking.pk])
+
+    response = desk.get(url)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    breadcrumbs = content[content.index('class="breadcrumbs"') : content.index("</ol>")]
+    assert change_url(booking) not in breadcrumbs
+    assert "(purged)" in breadcrumbs
+    assert "Purged" in history_rows(response)[0]
+    for link in ["/admin/", "/admin/booking/", "/admin/booking/bookingrequest/"]:
+        assert desk.get(link).status_code == 200
+    version = booking.history.latest()
+    page = desk.get(
+        reverse("admin:booking_bookingrequest_simple_history", args=[booking.pk, version.pk])
+    )
+    assert page.status_code == 200
+    crumbs = page.content.decode().split('class="breadcrumbs"')[1].split("</ol>")[0]
+    assert change_url(booking) not in crumbs
+    assert url in crumbs
