@@ -3,7 +3,8 @@
 One chart per business: a bar per ISO week whose height is the week's
 bookings (light), with the cancellations stacked inside it (client, then
 staff) and the late cancellations marked by a dark cap; weeks without bookings
-show as gaps. Every bar carries a `<title>`, the browser's own tooltip.
+show as gaps. Every bar carries a `<title>`, the browser's own tooltip. Weeks
+are labelled as in the table: "2026-W49" over the Monday, "30 Nov".
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from datetime import timedelta
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from booking.exports.report import WeekRow
+from booking.exports.report import WeekRow, iso_week_label, week_start_label
 
 MAX_WEEKS = 53
-WIDTH, HEIGHT = 760, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 40
+WIDTH, HEIGHT = 760, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 56
 
 COLOURS = {
     "bookings": "#d9e6ef",
@@ -63,7 +64,7 @@ LEGEND = [
     ("bookings", "Bookings"),
     ("client", "Cancelled by client"),
     ("staff", "Cancelled by staff"),
-    ("late", "Late (mark)"),
+    ("late", "Late cancellations (dark cap)"),
 ]
 
 
@@ -104,8 +105,10 @@ def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
         x = LEFT + index * slot + (slot - bar) / 2
         if index % label_every == 0:
             parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                f"{week:%d %b}</text>"
+                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
+                f'font-size="10">{iso_week_label(week)}</text>'
+                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 27}" text-anchor="middle" '
+                f'font-size="10">{week_start_label(week)}</text>'
             )
         if row is None:
             continue

@@ -76,12 +76,26 @@ class WeekRow:
 
     @property
     def iso_week(self) -> str:
-        year, week, _ = self.week_start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return iso_week_label(self.week_start)
+
+    @property
+    def starts_label(self) -> str:
+        return week_start_label(self.week_start)
 
     @property
     def reasons_text(self) -> str:
         return "; ".join(f"{reason} ({count})" for reason, count in self.reasons)
+
+
+def iso_week_label(week_start: date) -> str:
+    """"2026-W49": how the chart's axis and the table both name a week."""
+    year, week, _ = week_start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start_label(week_start: date) -> str:
+    """"30 Nov": the week's Monday, under its name in the chart and the table."""
+    return f"{week_start:%d %b}"
 
 
 def _bounds(tz: ZoneInfo, start: date | None, end: date | None) -> Q:

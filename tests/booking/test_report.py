@@ -228,3 +228,40 @@ def test_dates_beyond_any_session_are_a_form_error(staff_client, known, end):
 
     assert response.status_code == 200
     assert "Choose dates between 1900 and 2999." in response.content.decode()
+
+
+def _week_labels_of_chart(page: str) -> list[str]:
+    start = page.index('<svg class="cancellation-chart"')
+    svg = page[start : page.index("</svg>", start)]
+    return [
+        text.split(">", 1)[1].split("<", 1)[0]
+        for text in svg.split("<text")[1:]
+        if 'font-size="10"' in text.split(">", 1)[0]
+    ]
+
+
+def test_chart_and_table_name_the_weeks_alike(staff_client, known):
+    page = staff_client.get(URL, RANGE).content.decode()
+
+    chart = _week_labels_of_chart(page)
+    table = page[page.index('id="report-table"') :]
+    assert chart == ["2030-W10", "04 Mar", "2030-W11", "11 Mar"]
+    for label in chart:
+        assert label in table
+
+
+def test_the_chart_legend_says_what_the_late_mark_is(staff_client, known):
+    page = staff_client.get(URL, RANGE).content.decode()
+
+    assert "Late cancellations (dark cap)" in page
+    assert "Late (mark)" not in page
+
+
+def test_a_long_reason_without_spaces_may_wrap(staff_client, business):
+    session = make_session(business=business, starts_at=at(6, 10))
+    cancelled(session, at(1, 8), by_client=True, reason="x" * 1000)
+
+    page = staff_client.get(URL, RANGE).content.decode()
+
+    assert '<td class="reasons">' + "x" * 1000 in page
+    assert "td.reasons { overflow-wrap: anywhere;" in page  # measured in tests/browser too
