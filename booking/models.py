@@ -339,6 +339,12 @@ class BookingRequest(models.Model):
             models.Index(fields=["client_email"], name="booking_client_email_idx"),
             # The default order (newest first; the staff API's lists), read backwards.
             models.Index(fields=["created_at", "id"], name="booking_created_idx"),
+            # The admin home's recent client cancellations (booking.admin_site), newest first.
+            models.Index(
+                fields=["cancelled_at"],
+                condition=Q(cancelled_by_client=True),
+                name="booking_client_cancelled_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,3 +392,6 @@ from booking.emails.models import OutboxEmail  # noqa: E402, F401
 
 # Background export jobs (booking/exports/models.py) belong to the app.
 from booking.exports.models import ExportJob  # noqa: E402, F401
+
+# When each staff member last looked at the admin home's client cancellations.
+from booking.notices import CancellationsSeen  # noqa: E402, F401
