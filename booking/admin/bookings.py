@@ -12,6 +12,7 @@ data" (`booking.admin.erasure`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,13 +21,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from booking.admin import confirmation, erasure
 from booking.admin.changelist import CappedCountPaginator, ChangeListQuerySet
 from booking.admin.history import timeline
 from booking.admin.outbox import EmailOutboxInline
-from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
+from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin, one_business
 from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
 from booking.models import BookingRequest
@@ -71,6 +73,35 @@ class DeletedFilter(admin.SimpleListFilter):
             }
 
 
+class SessionTimeFilter(admin.SimpleListFilter):
+    """When the session starts, relative to now: `when=upcoming`, `next7` or `past`.
+
+    Relative to the moment of the request, so a bookmarked "Next 7 days" stays
+    the next seven days; the same in every business's zone. A value it does not
+    know lists nothing (rather than everything).
+    """
+
+    title = "session time"
+    parameter_name = "when"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("upcoming", "Upcoming"), ("next7", "Next 7 days"), ("past", "Past")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value, now = self.value(), timezone.now()
+        if value is None:
+            return queryset
+        if value == "upcoming":
+            return queryset.filter(session__starts_at__gte=now)
+        if value == "next7":
+            return queryset.filter(
+                session__starts_at__gte=now, session__starts_at__lt=now + timedelta(days=7)
+            )
+        if value == "past":
+            return queryset.filter(session__starts_at__lt=now)
+        return queryset.none()
+
+
 def _admin_action(action: Action) -> Any:
     """The admin action of a declared action, offered on the change list and the change form.
 
@@ -87,6 +118,17 @@ def _admin_action(action: Action) -> Any:
 
     run.__name__ = action.admin_name
     return run
+
+
+def applies(admin_name: str, booking: BookingRequest) -> bool:
+    """Would this admin action change this booking now? Its declared rule decides
+    (a required reason counts as given: the confirmation page asks for it).
+    Actions outside the table (erasure) always apply."""
+    action = BY_ADMIN_NAME.get(admin_name)
+    return action is None or action.check(booking, confirmation.GIVEN_REASON) is None
+
+
+BY_ADMIN_NAME = {action.admin_name: action for action in ACTIONS.values()}
 
 
 @admin.register(BookingRequest)
@@ -107,9 +149,12 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     list_filter = [
         "status",
         ("session__business", ScopedRelatedFieldListFilter),
+        SessionTimeFilter,
         ("session__starts_at", admin.DateFieldListFilter),
         DeletedFilter,
     ]
+    # The day's schedule: by session start, then booking (one index serves both).
+    ordering = ["session__starts_at", "pk"]
     list_select_related = ["session__business"]
     search_fields = ["reference", "client_name", "client_email", "client_phone"]
     search_help_text = "Search by reference, client name, email or phone."
@@ -117,8 +162,8 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
-    ordering = ["session__starts_at", "pk"]
-    raw_id_fields = ["session"]
+    # Title and local time of each session, searched by title (SessionAdmin), tenant-scoped.
+    autocomplete_fields = ["session"]
     inlines = [EmailOutboxInline]
 
     readonly_fields = [
@@ -158,6 +203,20 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         return ChangeListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        # The widest page: at a laptop's 1366 px the navigation sidebar would leave the
+        # table about 700 px; Home and the breadcrumbs lead everywhere it does.
+        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    # --- Columns for staff of one business ------------------------------------
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """Staff of one business need no business column: every row would repeat it."""
+        columns = super().get_list_display(request)
+        if one_business(request):
+            return [column for column in columns if column != "business_display"]
+        return columns
 
     # --- Permissions --------------------------------------------------------
     def has_erase_permission(self, request: HttpRequest) -> bool:
@@ -268,6 +327,21 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         obj: BookingRequest | None = None,
     ) -> HttpResponse:
         if obj is not None:
+            self._offer_what_applies(request, context, obj)
             context["timeline"] = timeline(obj)
             context["history_url"] = reverse("admin:booking_bookingrequest_history", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _offer_what_applies(self, request: HttpRequest, context: dict, obj: BookingRequest) -> None:
+        """The change form's action menu lists only the actions that apply to this
+        booking's state (a deleted one: Restore, Purge; a live one: no Restore).
+        A stale page may still post another: its confirmation page shows why it is skipped."""
+        action_form = context.get("action_form")
+        if action_form is None:
+            return
+        field = action_form.fields["action"]
+        field.choices = [
+            (name, label) for name, label in field.choices if not name or applies(name, obj)
+        ]
+        if len(field.choices) == 1:
+            context["action_form"] = None

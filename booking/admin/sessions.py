@@ -38,7 +38,9 @@ class SessionAdmin(TenantAdmin):
     list_display = ["title", "business", "starts_at_local", "booked"]
     list_filter = [("business", ScopedRelatedFieldListFilter), "starts_at"]
     list_select_related = ["business"]
+    # Also the booking form's session autocomplete: title and local time of each match.
     search_fields = ["title", "business__name"]
+    ordering = ["starts_at", "pk"]  # explicit: the booked count's GROUP BY drops Meta.ordering
     date_hierarchy = "starts_at"
     autocomplete_fields = ["business"]
     show_full_result_count = False

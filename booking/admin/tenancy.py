@@ -45,6 +45,14 @@ def scoped(queryset: QuerySet, request: HttpRequest) -> QuerySet:
     return queryset
 
 
+def one_business(request: HttpRequest) -> bool:
+    """Does the user see exactly one business? (One query, once per request.)"""
+    if not hasattr(request, "_sees_one_business"):
+        visible = Business.objects.for_user(request.user).values_list("pk", flat=True)[:2]
+        request._sees_one_business = len(visible) == 1  # type: ignore[attr-defined]
+    return request._sees_one_business  # type: ignore[attr-defined]
+
+
 class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
     """The raw-id widget, whose label never names a row outside the user's scope."""
 
@@ -72,7 +80,8 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
-    """History values as people read them: choice labels, and "—" for nothing."""
+    """History values as people read them: choice labels, Yes/No, times in the
+    business's zone, and "—" for nothing."""
 
     def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
         value = super().prepare_delta_change_value(change, value)
@@ -81,6 +90,8 @@ class ReadableChanges(HistoricalRecordContextHelper):
             return "—"
         if getattr(field, "choices", None):
             return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
         if isinstance(value, datetime):
             # The history page runs in the business's zone (TenantAdmin.history_view).
             return business_time(value, timezone.get_current_timezone())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.admin import site
 
 from booking import services
 from booking.models import BookingRequest, BookingStatus
 from tests.booking.admin_helpers import change_url
-from tests.factories import make_session, make_staff
+from tests.factories import make_booking, make_session, make_staff
 
 
 def form_data(booking, **changes):
@@ -105,3 +107,116 @@ def test_staff_without_change_permission_cannot_edit(client, business, booking):
     assert response.status_code == 403
     booking.refresh_from_db()
     assert booking.client_name == "Ada Lovelace"
+
+
+def offered_actions(client, booking) -> list[str]:
+    response = client.get(change_url(booking))
+    assert response.status_code == 200
+    action_form = response.context["action_form"]
+    if action_form is None:
+        return []
+    return [name for name, _label in action_form.fields["action"].choices if name]
+
+
+@pytest.mark.django_db
+def test_a_live_pending_booking_offers_every_action_but_restore(client, staff, booking):
+    client.force_login(staff)
+
+    assert offered_actions(client, booking) == [
+        "approve_bookings",
+        "reject_bookings",
+        "cancel_bookings",
+        "soft_delete_bookings",
+        "purge_bookings",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_booking_offers_delete_and_purge(client, staff, session):
+    client.force_login(staff)
+    cancelled = make_booking(session=session, status=BookingStatus.CANCELLED)
+
+    assert offered_actions(client, cancelled) == ["soft_delete_bookings", "purge_bookings"]
+
+
+@pytest.mark.django_db
+def test_a_deleted_booking_offers_restore_and_purge_only(client, staff, session):
+    client.force_login(staff)
+    deleted = make_booking(session=session, is_deleted=True)
+
+    assert offered_actions(client, deleted) == ["restore_bookings", "purge_bookings"]
+    assert 'value="restore_bookings"' in client.get(change_url(deleted)).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_business_that_forbids_deletion_offers_neither_delete_nor_purge(client, staff, business):
+    client.force_login(staff)
+    settings = business.booking_settings
+    settings.allow_admin_deletion = False
+    settings.save()
+    approved = make_booking(session=make_session(business=business), status="approved")
+
+    assert offered_actions(client, approved) == ["cancel_bookings"]
+
+
+@pytest.mark.django_db
+def test_a_stale_page_posting_an_action_that_no_longer_applies_changes_nothing(
+    client, staff, session
+):
+    client.force_login(staff)
+    deleted = make_booking(session=session, is_deleted=True)
+
+    response = client.post(
+        change_url(deleted),
+        {
+            "CHANGE_FORM-action": "cancel_bookings",
+            "_selected_action": [deleted.pk],
+            "post": "yes",
+            "reason": "stale",
+        },
+    )
+
+    assert response.status_code in (200, 302)
+    assert BookingRequest.all_objects.get(pk=deleted.pk).status == BookingStatus.PENDING
+
+
+AUTOCOMPLETE = {"app_label": "booking", "model_name": "bookingrequest", "field_name": "session"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("permissions", "status"),
+    [
+        (["view_bookingrequest", "change_bookingrequest"], 200),  # may move a booking
+        (["view_session"], 200),
+        (["view_bookingrequest"], 403),
+    ],
+)
+def test_who_may_search_sessions_for_a_booking(client, business, booking, permissions, status):
+    client.force_login(make_staff(businesses=(business,), permissions=permissions))
+
+    response = client.get("/admin/autocomplete/", {"term": "", **AUTOCOMPLETE})
+
+    assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_the_session_field_is_an_autocomplete_of_title_and_local_time(
+    client, business, other_business, booking
+):
+    permissions = ["view_bookingrequest", "change_bookingrequest"]
+    client.force_login(make_staff(businesses=(business,), permissions=permissions))
+    business.timezone = "Europe/Berlin"
+    business.save()
+    mine = make_session(
+        business=business, title="Evening Flow", starts_at=datetime(2026, 12, 7, 17, tzinfo=UTC)
+    )
+    make_session(business=other_business, title="Evening Flow elsewhere")
+
+    form = client.get(change_url(booking)).content.decode()
+    found = client.get("/admin/autocomplete/", {"term": "evening", **AUTOCOMPLETE}).json()
+
+    assert 'class="admin-autocomplete' in form and 'name="session"' in form
+    assert found["results"] == [
+        {"id": str(mine.pk), "text": "Evening Flow (Mon 07 Dec 2026, 18:00 CET)"}
+    ]
