@@ -9,7 +9,7 @@ are labelled as in the table: "2026-W49" over the Monday, "30 Nov".
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -76,6 +76,15 @@ def _legend() -> list[str]:
     ]
 
 
+def _week_label(x: float, week: date) -> str:
+    """The week's name over its Monday, as the table writes them."""
+    return "".join(
+        f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + dy}" text-anchor="middle" font-size="10">'
+        f"{text}</text>"
+        for dy, text in ((14, iso_week_label(week)), (27, week_start_label(week)))
+    )
+
+
 def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
     """The SVG of one business's weeks."""
     if not rows:
@@ -104,12 +113,7 @@ def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
     for index, (week, row) in enumerate(weeks):
         x = LEFT + index * slot + (slot - bar) / 2
         if index % label_every == 0:
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
-                f'font-size="10">{iso_week_label(week)}</text>'
-                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 27}" text-anchor="middle" '
-                f'font-size="10">{week_start_label(week)}</text>'
-            )
+            parts.append(_week_label(x + bar / 2, week))
         if row is None:
             continue
         summary = (

@@ -88,13 +88,13 @@ class WeekRow:
 
 
 def iso_week_label(week_start: date) -> str:
-    """"2026-W49": how the chart's axis and the table both name a week."""
+    """The week's name on the chart's axis and in the table: "2026-W49"."""
     year, week, _ = week_start.isocalendar()
     return f"{year}-W{week:02d}"
 
 
 def week_start_label(week_start: date) -> str:
-    """"30 Nov": the week's Monday, under its name in the chart and the table."""
+    """The week's Monday under its name, in the chart and the table: "30 Nov"."""
     return f"{week_start:%d %b}"
 
 

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services
+from booking.admin_site import client_cancellations
 from booking.models import BookingStatus
-from booking.notices import CancellationsSeen, client_cancellations
+from booking.notices import CancellationsSeen
 from tests.factories import make_booking, make_business, make_session, make_staff
 
 pytestmark = pytest.mark.django_db
