@@ -171,3 +171,21 @@ def test_a_booking_offers_what_applies_in_the_business_zone(
     assert "Purged" in page.inner_text("#change-history")
     page.locator(".breadcrumbs a").nth(2).click()  # Home > Bookings > Bookings > (purged)
     page.wait_for_selector("#result_list")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_keeps_a_long_reason_within_the_page(live_server, browser, artifacts, studio):
+    _business, _sessions, bookings = studio
+    BookingRequest.objects.filter(pk=bookings[3].pk).update(cancellation_reason="x" * 1000)
+    page = browser.new_page(viewport=LAPTOP)
+    log_in(page, live_server, artifacts)
+
+    page.goto(f"{live_server.url}/admin/booking/report/cancellations/")
+    page.wait_for_selector("#report-table")
+    page.screenshot(path=artifacts / "02-report.png", full_page=True)
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= LAPTOP["width"]
+    legend = page.locator("svg.cancellation-chart").first.text_content()
+    assert "Late cancellations (dark cap)" in legend
+    week = page.inner_text("#report-table tbody td.week")
+    assert week.split()[0] in legend  # "2026-W49" on the axis and in the table
