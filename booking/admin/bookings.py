@@ -102,6 +102,14 @@ class SessionTimeFilter(admin.SimpleListFilter):
         return queryset.none()
 
 
+class SessionDateFilter(admin.DateFieldListFilter):
+    """Django's date filter on the session's start, named for what it filters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "session date"
+
+
 def _admin_action(action: Action) -> Any:
     """The admin action of a declared action, offered on the change list and the change form.
 
@@ -150,7 +158,7 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         "status",
         ("session__business", ScopedRelatedFieldListFilter),
         SessionTimeFilter,
-        ("session__starts_at", admin.DateFieldListFilter),
+        ("session__starts_at", SessionDateFilter),
         DeletedFilter,
     ]
     # The day's schedule: by session start, then booking (one index serves both).

@@ -243,6 +243,7 @@ def test_the_session_time_filter_upcoming_next_7_days_and_past(desk, business):
     assert listed(desk, "?when=bogus") == set()  # never silently everything
     content = desk.get(CHANGELIST).content.decode()
     assert 'href="?when=upcoming"' in content and 'href="?when=next7"' in content
+    assert "By session time" in content and "By session date" in content
 
 
 def test_the_list_is_ordered_by_session_time_then_booking(desk, business):
