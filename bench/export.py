@@ -3,14 +3,15 @@
     .venv/bin/python bench/export.py                      # SQLite, in a temporary file
     DATABASE_URL=postgres://… .venv/bin/python bench/export.py  # a throwaway database beside it
 
-For 10 000 and 100 000 bookings it times (best of --repeat runs) and, in a
-separate run under tracemalloc (so that tracing does not slow the timing),
-measures the peak Python heap of:
+For 10 000 and 100 000 bookings it times (best of --repeat runs, wall and CPU
+time: the CPU time says how much of the wall time a busy machine added) and,
+for the exports, in a separate run under tracemalloc (so that tracing does not
+slow the timing), measures the peak Python heap of:
 
-- the baselines, measured in the same run: a plain `csv.writer`, a plain
-  XlsxWriter (constant memory) and a plain openpyxl write-only workbook, each
-  writing the raw `values_list` rows of the same columns (no rendering, no
-  escaping; openpyxl runs once per size: it is slow);
+- the baselines, measured in the same run (timed only): a plain `csv.writer`, a
+  plain XlsxWriter (constant memory) and a plain openpyxl write-only workbook,
+  each writing the raw `values_list` rows of the same columns (no rendering,
+  no escaping; openpyxl runs once per size: it is slow);
 - the exports as users get them: `booking.exports.service.download` (the
   resource renders each row, the writer serialises it), consumed in full.
 
@@ -152,22 +153,25 @@ def export(fmt: str):
     return run
 
 
-def timed(run, queryset, repeat: int) -> float:
-    best = float("inf")
+def timed(run, queryset, repeat: int) -> tuple[float, float]:
+    """The best wall time and the best CPU time of `repeat` runs."""
+    wall, cpu = float("inf"), float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run(queryset)
-        best = min(best, time.perf_counter() - start)
-    return best
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu
 
 
+# name: (run, repeated, memory traced). Baselines are timed only; openpyxl runs once.
 WRITERS = {
-    "plain csv.writer": (plain_csv, True),
-    "plain XlsxWriter": (plain_xlsxwriter, True),
-    "plain openpyxl": (plain_openpyxl, False),  # once, untraced: the slow baseline
-    "CSV export": (export("csv"), True),
-    "XLSX export": (export("xlsx"), True),
-    "JSON export": (export("json"), True),
+    "plain csv.writer": (plain_csv, True, False),
+    "plain XlsxWriter": (plain_xlsxwriter, True, False),
+    "plain openpyxl": (plain_openpyxl, False, False),
+    "CSV export": (export("csv"), True, True),
+    "XLSX export": (export("xlsx"), True, True),
+    "JSON export": (export("json"), True, True),
 }
 
 
@@ -175,22 +179,24 @@ def run_all(repeat: int) -> dict:
     results = {}
     for size in SIZES:
         queryset = selection(size)
-        for name, (run, full) in WRITERS.items():
-            seconds = timed(run, queryset, repeat if full else 1)
-            peak = common.peak_memory_mb(partial(run, queryset)) if full else None
-            results[name, size] = (seconds, peak)
-            print(f"  {name} at {size}: {seconds:.2f} s", file=sys.stderr)
+        for name, (run, repeated, traced) in WRITERS.items():
+            wall, cpu = timed(run, queryset, repeat if repeated else 1)
+            peak = common.peak_memory_mb(partial(run, queryset)) if traced else None
+            results[name, size] = (wall, cpu, peak)
+            print(f"  {name} at {size}: {wall:.2f} s ({cpu:.2f} s CPU)", file=sys.stderr)
     return results
 
 
 def report(results: dict, vendor: str, repeat: int) -> None:
     big, small = SIZES[-1], SIZES[0]
-    print(f"Bookings export benchmark ({vendor}); time is the best of {repeat} runs")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"Bookings export benchmark ({vendor}, {os.cpu_count()} CPUs, load average {load});")
+    print(f"time is the best of {repeat} runs (openpyxl: one)")
     baseline = {"CSV export": "plain csv.writer", "XLSX export": "plain XlsxWriter"}
     rows = []
     for name in WRITERS:
         for size in SIZES:
-            seconds, peak = results[name, size]
+            seconds, cpu, peak = results[name, size]
             base = baseline.get(name, "plain csv.writer")
             ratio = seconds / results[base, size][0]
             rows.append(
@@ -198,18 +204,20 @@ def report(results: dict, vendor: str, repeat: int) -> None:
                     name,
                     f"{size:,}",
                     f"{seconds:.2f}",
+                    f"{cpu:.2f}",
                     f"{ratio:.2f}",
                     "-" if peak is None else f"{peak:.2f}",
                 ]
             )
-    common.print_table(["writer", "rows", "seconds", "x its baseline", "peak MiB"], rows)
+    headers = ["writer", "rows", "seconds", "CPU s", "x its baseline", "peak MiB"]
+    common.print_table(headers, rows)
     print("(baseline: CSV export vs plain csv.writer, XLSX export vs plain XlsxWriter,")
     print(" everything else vs plain csv.writer)")
     xlsx = results["XLSX export", big][0]
     openpyxl = results["plain openpyxl", big][0]
     csv_ratio = results["CSV export", big][0] / results["plain csv.writer", big][0]
     memory = {
-        name: results[name, big][1] / results[name, small][1]
+        name: results[name, big][2] / results[name, small][2]
         for name in ("CSV export", "XLSX export", "JSON export")
     }
 

@@ -84,7 +84,19 @@ def rendered_rows(
         yield resource.export_resource(row, selected_fields=fields, force_native_type=native)
 
 
-class ExportResource(resources.Resource):
+class ExportOnlyResource(resources.Resource):
+    """A resource that exports only (bookings change through the service layer),
+    titled by its `Meta.name` in the admin's form and on an XLSX sheet."""
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return cls._meta.name
+
+    def import_data(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("exports only: bookings change through the service layer")
+
+
+class ExportResource(ExportOnlyResource):
     """An export-only resource read with one chunked `values_list` query.
 
     Subclasses declare their fields (in column order), `name` (the key of
@@ -141,13 +153,6 @@ class ExportResource(resources.Resource):
                 for field in self.get_export_fields(selected_fields)
             ]
         return cache[key]
-
-    @classmethod
-    def get_display_name(cls) -> str:
-        return cls._meta.name
-
-    def import_data(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("exports only: bookings change through the service layer")
 
 
 class BookingResource(ExportResource):
@@ -308,7 +313,7 @@ RESOURCES: dict[str, type[ExportResource]] = {
 }
 
 
-class CancellationReportResource(resources.Resource):
+class CancellationReportResource(ExportOnlyResource):
     """The cancellation report's table: one row per business and ISO week (`report.WeekRow`).
 
     A few rows per business, so import-export's own rendering (each field read

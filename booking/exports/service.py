@@ -25,11 +25,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from import_export.resources import Resource
 
 from booking.actors import User
 from booking.exports.models import ExportJob
-from booking.exports.resources import BookingResource, ExportResource, field_names, rendered_rows
+from booking.exports.resources import (
+    BookingResource,
+    ExportOnlyResource,
+    ExportResource,
+    field_names,
+    rendered_rows,
+)
 from booking.exports.tasks import run_export_job
 from booking.exports.writers import FORMATS, Format, text_chunks, write_file
 
@@ -63,7 +68,7 @@ def selection(
 
 
 def download(
-    resource: Resource,
+    resource: ExportOnlyResource,
     source: Any,
     fmt: Format,
     *,
@@ -77,7 +82,7 @@ def download(
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt.extension}"
     if fmt.name == "xlsx":
         target = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
-        title = resource.get_display_name() if hasattr(resource, "get_display_name") else name
+        title = resource.get_display_name()
         write_file(fmt, title=title, headers=headers, names=names, rows=rows, target=target)
         target.seek(0)
         return Download(filename, fmt.content_type, file=target)

@@ -41,6 +41,7 @@ def test_no_private_import_export_method_is_overridden():
     classes = [
         exports_admin.StreamingExportMixin,
         exports_admin.ExportForm,
+        resources.ExportOnlyResource,
         resources.ExportResource,
         resources.BookingResource,
         resources.AuditResource,
@@ -70,3 +71,11 @@ def test_import_exports_escaping_is_off():
     # It strips "=" only and would stringify XLSX and JSON cells: the CSV writer escapes.
     assert settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is False
     assert import_export.widgets.Widget is widgets.TextWidget.__mro__[1]
+
+
+def test_resources_refuse_imports():
+    import pytest
+
+    for resource in (resources.BookingResource, resources.CancellationReportResource):
+        with pytest.raises(NotImplementedError):
+            resource().import_data(None)
