@@ -9,16 +9,16 @@ They only serialise: the cells come rendered by a resource
   Only CSV needs it: it is the one format where a spreadsheet guesses what a
   cell is;
 - XLSX: every text cell is written as a string cell, never a formula, so its
-  text is unaltered (characters XML cannot hold are escaped by XlsxWriter, not
-  dropped); numbers stay numbers, dates date cells (`yyyy-mm-dd hh:mm:ss`);
+  text is unaltered (characters XML cannot hold are escaped as OOXML does,
+  not dropped); numbers stay numbers, dates date cells (`yyyy-mm-dd hh:mm:ss`);
   the header row is bold, frozen and filterable, and each column is as wide as
   its header and the first rows need (within limits);
 - JSON: an array of objects keyed by the fields' names, never altered.
 
 CSV and JSON are generators of text chunks (a few hundred rows each) for a
-streaming response or a file. XLSX goes through XlsxWriter in constant-memory
-mode (each row is flushed to a temporary file as the next begins) into a binary
-file the caller provides. django-import-export's own escaping
+streaming response or a file. XLSX is streamed into a binary file the caller
+provides by `booking.exports.xlsx` (rows are compressed as they come: constant
+memory). django-import-export's own escaping
 (`IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`) strips a leading `=` only, turns
 every cell into text and applies to every format, so it stays off.
 """
@@ -28,13 +28,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import batched, chain, islice
 from typing import IO, Any
 
-import xlsxwriter
+from booking.exports.xlsx import write_sheet
 
 ROWS_PER_CHUNK = 500
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
@@ -43,8 +43,8 @@ BOM = "\ufeff"
 
 XLSX_SAMPLE_ROWS = 200  # rows read before the columns' widths are set
 XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 8, 60
-XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-XLSX_DATE_FORMAT = "yyyy-mm-dd"
+XLSX_DATETIME_WIDTH = len("yyyy-mm-dd hh:mm:ss")
+XLSX_DATE_WIDTH = len("yyyy-mm-dd")
 
 
 def escape_formula(value: Any) -> Any:
@@ -89,9 +89,9 @@ def json_chunks(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator
 
 def _width(value: Any) -> int:
     if isinstance(value, datetime):
-        return len(XLSX_DATETIME_FORMAT)
+        return XLSX_DATETIME_WIDTH
     if isinstance(value, date):
-        return len(XLSX_DATE_FORMAT)
+        return XLSX_DATE_WIDTH
     return len(str(value)) if value is not None else 0
 
 
@@ -107,49 +107,16 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list
 def write_xlsx(
     title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], target: IO[bytes]
 ) -> None:
-    workbook = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            # Text is text: never guessed into a number, a formula or a link.
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    sheet = workbook.add_worksheet(title[:31])
+    """The sheet, its columns as wide as the header and the first rows need."""
     rows = iter(rows)
     sample = list(islice(rows, XLSX_SAMPLE_ROWS))
-    for index, width in enumerate(column_widths(headers, sample)):
-        sheet.set_column(index, index, width)
-    sheet.freeze_panes(1, 0)
-    bold = workbook.add_format({"bold": True})
-    for index, header in enumerate(headers):
-        sheet.write_string(0, index, header, bold)
-    write = _cell_writers(workbook, sheet)
-    last_row = 0
-    for last_row, row in enumerate(chain(sample, rows), start=1):
-        for index, value in enumerate(row):
-            if value is None or value == "":
-                continue  # a blank cell
-            write.get(value.__class__, sheet.write)(last_row, index, value)
-    if headers:
-        sheet.autofilter(0, 0, last_row, len(headers) - 1)
-    workbook.close()
-
-
-def _cell_writers(workbook: Any, sheet: Any) -> dict[type, Callable[[int, int, Any], Any]]:
-    """The typed write for each kind of rendered value (XlsxWriter's `write` guesses)."""
-    datetime_format = workbook.add_format({"num_format": XLSX_DATETIME_FORMAT})
-    date_format = workbook.add_format({"num_format": XLSX_DATE_FORMAT})
-    return {
-        str: sheet.write_string,
-        int: sheet.write_number,
-        float: sheet.write_number,
-        bool: sheet.write_boolean,
-        datetime: lambda row, col, value: sheet.write_datetime(row, col, value, datetime_format),
-        date: lambda row, col, value: sheet.write_datetime(row, col, value, date_format),
-    }
+    write_sheet(
+        target,
+        title=title,
+        headers=headers,
+        widths=column_widths(headers, sample),
+        rows=chain(sample, rows),
+    )
 
 
 @dataclass(frozen=True)
