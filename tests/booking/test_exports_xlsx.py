@@ -21,7 +21,7 @@ def written(headers, rows, title="Bookings"):
 def test_cells_keep_their_types_and_text_stays_text():
     rows = [[7, 2.5, True, "=1+1", datetime(2030, 3, 4, 9, 30), date(2030, 3, 4), None, ""]]
     sheet = load_workbook(written(list("abcdefgh"), rows)).active
-    cells = list(sheet.iter_rows(min_row=2))[0]
+    [cells] = list(sheet.iter_rows(min_row=2))
     assert [c.value for c in cells] == [
         7,
         2.5,
