@@ -45,6 +45,7 @@ from booking import services  # noqa: E402
 from booking.emails import delivery  # noqa: E402
 from booking.emails.models import EmailStatus, OutboxEmail  # noqa: E402
 from booking.models import BookingRequest, BookingStatus, Business, Session  # noqa: E402
+from booking.services.policy import snapshot_terms  # noqa: E402
 
 GOAL_RATE = 500  # emails per second, on PostgreSQL
 TEST_MAILER = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
@@ -65,18 +66,17 @@ def make_bookings(count: int, *, emails: bool) -> tuple[Business, list[int]]:
                 ends_at=start + timedelta(hours=i, minutes=45), capacity=500)
         for i in range(max(1, count // 200))
     )  # fmt: skip
-    bookings = BookingRequest.all_objects.bulk_create(
-        (
-            BookingRequest(
-                session=sessions[n % len(sessions)],
-                status=BookingStatus.APPROVED,
-                client_name=f"Client {n}",
-                client_email=f"client{n}@example.com",
-            )
-            for n in range(count)
-        ),
-        batch_size=2000,
-    )
+    unsaved = [
+        BookingRequest(
+            session=sessions[n % len(sessions)],
+            status=BookingStatus.APPROVED,
+            client_name=f"Client {n}",
+            client_email=f"client{n}@example.com",
+        )
+        for n in range(count)
+    ]
+    snapshot_terms(unsaved)
+    bookings = BookingRequest.all_objects.bulk_create(unsaved, batch_size=2000)
     return business, [b.pk for b in bookings]
 
 

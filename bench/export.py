@@ -53,6 +53,7 @@ class Discard:
 
 def seed(count: int) -> None:
     from booking.models import BookingRequest, Business, Session, generate_reference
+    from booking.services.policy import snapshot_terms
 
     business = Business.objects.create(slug="bench-export", name="Bench Export")
     now = datetime.now(UTC)
@@ -81,8 +82,10 @@ def seed(count: int) -> None:
             )
         )
         if len(batch) == 5000:
+            snapshot_terms(batch)
             BookingRequest.all_objects.bulk_create(batch)
             batch = []
+    snapshot_terms(batch)
     BookingRequest.all_objects.bulk_create(batch)
 
 

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import batched
 
 from django.db import transaction
 from django.utils import timezone
 
 from booking.audit import RequestContext
-from booking.models import BookingRequest, BookingStatus, Business, Session, generate_reference
+from booking.models import (
+    BookingRequest,
+    BookingStatus,
+    Business,
+    FeeStatus,
+    Session,
+    generate_reference,
+)
+from booking.services import fees, policy
 
 BATCH_SIZE = 2000
 
@@ -31,6 +40,7 @@ LAST_NAMES = [
     "Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie",
     "Liskov", "Thompson", "Allen", "Berners-Lee", "Perlman", "Dijkstra", "Lamarr",
 ]  # fmt: skip
+PRICES = ["12.00", "15.00", "18.50", "20.00", "25.00"]
 CANCEL_REASONS = [
     "Feeling unwell", "Work meeting came up", "Travelling that week", "Injury",
     "Booked the wrong class", "Childcare fell through",
@@ -74,6 +84,7 @@ def create_sessions(
                 starts_at=starts_at,
                 ends_at=starts_at + duration,
                 capacity=rng.choice([8, 12, 16, 20, 30]),
+                price=Decimal(rng.choice(PRICES)),
             )
         )
     context = RequestContext.command("bookings create-sessions")
@@ -115,7 +126,7 @@ def fresh_references(count: int) -> list[str]:
 def build_bookings(
     sessions: list[Session], *, count: int, now: datetime, rng: random.Random
 ) -> list[BookingRequest]:
-    """Unsaved bookings with a realistic mix of statuses."""
+    """Unsaved bookings with a realistic mix of statuses, each with its policy snapshot."""
     bookings = []
     references = fresh_references(count)
     for n in range(count):
@@ -138,11 +149,96 @@ def build_bookings(
             booking.status = BookingStatus.REJECTED
         else:
             booking.status = BookingStatus.CANCELLED
-            booking.cancelled_at = booking.created_at + timedelta(hours=rng.uniform(1, 12))
+            # Some days to just over a day before the start (the online deadline
+            # is a day): the last stretch falls into a late-cancellation tier.
+            moment = session.starts_at - timedelta(hours=rng.uniform(24.5, 96))
+            booking.cancelled_at = max(min(moment, now), booking.created_at + timedelta(hours=1))
             booking.cancelled_by_client = True
             booking.cancellation_reason = rng.choice(CANCEL_REASONS)
+        if booking.status == BookingStatus.APPROVED and session.starts_at <= now:
+            booking.status = (
+                BookingStatus.NO_SHOW if rng.random() < 0.15 else BookingStatus.ATTENDED
+            )
         bookings.append(booking)
+    policy.snapshot_terms(bookings)
+    _record_fees(bookings)
     return bookings
+
+
+def _record_fees(bookings: list[BookingRequest]) -> None:
+    """The fees late cancellations and no-shows owe, by the real fee rules."""
+    terms_by_snapshot: dict[int, policy.Terms] = {}  # bookings of a session share one snapshot
+    for booking in bookings:
+        if booking.status == BookingStatus.CANCELLED and booking.cancelled_at:
+            moment = booking.cancelled_at
+        elif booking.status != BookingStatus.NO_SHOW:
+            continue
+        key = id(booking.policy_snapshot)
+        terms = terms_by_snapshot.get(key) or terms_by_snapshot.setdefault(
+            key, policy.terms_of(booking)
+        )
+        if booking.status == BookingStatus.NO_SHOW:
+            amount = fees.no_show_fee(terms)
+        else:
+            amount = fees.quote_cancellation(
+                terms, starts_at=booking.session.starts_at, now=moment
+            ).fee
+        booking.fee_amount = amount
+        booking.fee_status = FeeStatus.OWED if amount > 0 else FeeStatus.NONE
+
+
+# A past class whose bookings show every fee outcome: (client, status, cancelled
+# this many hours before the start, by the client?). Fees follow the business's tiers.
+FEE_EXAMPLES = [
+    ("Grace Hopper", BookingStatus.CANCELLED, 72, True),  # early: free
+    ("Alan Turing", BookingStatus.CANCELLED, 36, True),  # late: a tier's fee, owed
+    ("Hedy Lamarr", BookingStatus.CANCELLED, 30, True),  # late, owed, then waived
+    ("Linus Torvalds", BookingStatus.CANCELLED, 6, False),  # staff, fee charged at the desk
+    ("Radia Perlman", BookingStatus.NO_SHOW, None, False),  # the no-show fee
+    ("Ken Thompson", BookingStatus.ATTENDED, None, False),
+]
+WAIVED_EXAMPLE = "Hedy Lamarr"
+
+
+def create_fee_examples(business: Business, *, now: datetime | None = None) -> list[BookingRequest]:
+    """One past class (20.00) with a free and two late client cancellations (one fee
+    waived), a staff cancellation charged the fee, a no-show and an attendance."""
+    now = now or timezone.now()
+    starts_at = _at_quarter_hour(now - timedelta(days=2))
+    session = Session(
+        business=business, title="Sunday Long Ride", starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=90), capacity=12, price=Decimal("20.00"),
+    )  # fmt: skip
+    bookings = []
+    for (name, status, hours, by_client), reference in zip(
+        FEE_EXAMPLES, fresh_references(len(FEE_EXAMPLES)), strict=True
+    ):
+        booking = BookingRequest(
+            session=session, reference=reference, status=status, client_name=name,
+            client_email=f"{name.lower().replace(' ', '.')}@example.com",
+            created_at=starts_at - timedelta(days=5),
+        )  # fmt: skip
+        if hours is not None:
+            booking.cancelled_at = starts_at - timedelta(hours=hours)
+            booking.cancelled_by_client = by_client
+            booking.cancellation_reason = "Work meeting came up" if by_client else "Called the desk"
+        bookings.append(booking)
+    policy.snapshot_terms(bookings)
+    _record_fees(bookings)
+    for booking in bookings:
+        if booking.client_name == WAIVED_EXAMPLE and booking.fee_status == FeeStatus.OWED:
+            booking.fee_status = FeeStatus.WAIVED
+            booking.fee_waived_at = now
+            booking.fee_waiver_reason = "Regular client; first late cancellation forgiven"
+    context = RequestContext.command("demo")
+    with transaction.atomic():
+        session.save()
+        created = BookingRequest.all_objects.bulk_create(bookings)
+        BookingRequest.history.bulk_history_create(
+            created, default_change_reason="demo data", default_date=now,
+            custom_historical_attrs=context.as_history_attrs(),
+        )  # fmt: skip
+    return created
 
 
 def create_bookings(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from booking import money
 from booking.times import business_time
 
 if TYPE_CHECKING:
@@ -29,6 +31,11 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REASON_MAX_LENGTH = 1000
 REFERENCE_ATTEMPTS = 5
+# Money: prices and fees have two decimal places, in the business's currency.
+MONEY_DIGITS = 10
+MONEY_PLACES = 2
+NOT_NEGATIVE = MinValueValidator(Decimal(0))
+PERCENT_VALIDATORS = [NOT_NEGATIVE, MaxValueValidator(Decimal(100))]
 
 
 def generate_reference() -> str:
@@ -113,6 +120,12 @@ class Business(models.Model):
     timezone = models.CharField(
         max_length=64, default="UTC", help_text="IANA time zone name, e.g. Europe/Berlin."
     )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[money.validate_currency],
+        help_text="ISO 4217 code of the prices and fees, e.g. USD, EUR, JPY.",
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -172,6 +185,20 @@ class BookingSettings(models.Model):
     cancellation_fee_policy = models.TextField(blank=True, default="")
     allow_admin_deletion = models.BooleanField(default=True)
     require_deletion_reason = models.BooleanField(default=True)
+    no_show_fee_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(100),
+        validators=PERCENT_VALIDATORS,
+        help_text="A no-show owes this share of the session's price (0-100 %)…",
+    )
+    no_show_fixed_fee = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal(0),
+        validators=[NOT_NEGATIVE],
+        help_text="… plus this fixed amount, in the business's currency.",
+    )
 
     objects = BookingSettingsQuerySet.as_manager()
     history = audited()
@@ -200,6 +227,13 @@ class Session(models.Model):
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     capacity = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    price = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal(0),
+        validators=[NOT_NEGATIVE],
+        help_text="In the business's currency; cancellation and no-show fees are shares of it.",
+    )
 
     objects = SessionQuerySet.as_manager()
     history = audited()
@@ -211,6 +245,7 @@ class Session(models.Model):
                 condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +257,16 @@ class BookingStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     CANCELLED = "cancelled", "Cancelled"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "No-show"
+
+
+class FeeStatus(models.TextChoices):
+    """A fee is a ledger fact: owed (recorded, not collected here) or waived by staff."""
+
+    NONE = "none", "No fee"
+    OWED = "owed", "Owed"
+    WAIVED = "waived", "Waived"
 
 
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
@@ -304,6 +349,25 @@ class BookingRequest(models.Model):
         blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
     )
 
+    # The terms the booking was made under (`booking.services.policy`); null for
+    # bookings made before snapshots existed, which follow the current settings.
+    policy_snapshot = models.JSONField(null=True, blank=True, editable=False)
+    fee_amount = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
+    )
+    fee_status = models.CharField(max_length=8, choices=FeeStatus.choices, default=FeeStatus.NONE)
+    fee_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    fee_waived_at = models.DateTimeField(null=True, blank=True)
+    fee_waiver_reason = models.TextField(
+        blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
+    )
+
     objects = LiveBookingManager()
     all_objects = AllBookingManager()
 
@@ -314,7 +378,12 @@ class BookingRequest(models.Model):
     _history_context: RequestContext
     # The historical table is read by booking (id), date, user and session; its
     # copies of the other indexes served no query and slowed every bulk change.
-    history = audited(no_db_index=["reference", "client_email", "cancelled_by", "deleted_by"])
+    # The snapshot never changes after creation: copying it into every record would
+    # only grow the trail (the live row keeps it).
+    history = audited(
+        no_db_index=["reference", "client_email", "cancelled_by", "deleted_by", "fee_waived_by"],
+        excluded_fields=["policy_snapshot"],
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -326,6 +395,7 @@ class BookingRequest(models.Model):
             ("restore_bookingrequest", "Can restore soft-deleted bookings"),
             ("purge_bookingrequest", "Can permanently delete (purge) bookings"),
             ("export_bookingrequest", "Can export bookings"),
+            ("waive_fee_bookingrequest", "Can waive cancellation and no-show fees"),
         ]
         indexes = [
             models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
@@ -356,7 +426,8 @@ class BookingRequest(models.Model):
         A reference is the system's, never the caller's (it is not editable), so
         a collision on insert draws another one, up to REFERENCE_ATTEMPTS times.
         Each attempt runs in a savepoint so that a collision does not break the
-        caller's transaction.
+        caller's transaction. (A new booking's policy snapshot is written on
+        pre_save, in `booking.signals`.)
         """
         if not self._state.adding:
             return super().save(*args, **kwargs)
@@ -392,6 +463,9 @@ from booking.emails.models import OutboxEmail  # noqa: E402, F401
 
 # Background export jobs (booking/exports/models.py) belong to the app.
 from booking.exports.models import ExportJob  # noqa: E402, F401
+
+# A business's late-cancellation fee tiers (booking/fees/models.py) belong to the app.
+from booking.fees.models import CancellationFeeRule  # noqa: E402, F401
 
 # When each staff member last looked at the admin home's client cancellations.
 from booking.notices import CancellationsSeen  # noqa: E402, F401

@@ -1,14 +1,16 @@
-"""Receivers: a business always has its settings; history rows carry their origin."""
+"""Receivers: a business always has its settings; a new booking records its terms;
+history rows carry their origin."""
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from booking.audit import RequestContext
-from booking.models import BookingSettings, Business
+from booking.models import BookingRequest, BookingSettings, Business
+from booking.services.policy import snapshot_terms
 
 
 @receiver(post_save, sender=Business)
@@ -18,6 +20,16 @@ def create_booking_settings(
     # Fixtures (raw) carry their own settings row.
     if created and not raw:
         BookingSettings.objects.get_or_create(business=instance)
+
+
+@receiver(pre_save, sender=BookingRequest)
+def snapshot_new_booking_terms(
+    sender: type[BookingRequest], instance: BookingRequest, raw: bool = False, **kwargs: Any
+) -> None:
+    """Every booking saved new keeps the terms it was made under (unless its creator
+    wrote them already); paths that insert in bulk call `snapshot_terms` themselves."""
+    if instance._state.adding and not raw and instance.policy_snapshot is None:
+        snapshot_terms([instance])
 
 
 @receiver(pre_create_historical_record)

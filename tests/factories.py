@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -22,6 +23,7 @@ ALL_BOOKING_PERMISSIONS = [
     "restore_bookingrequest",
     "purge_bookingrequest",
     "export_bookingrequest",
+    "waive_fee_bookingrequest",
 ]
 
 
@@ -33,8 +35,11 @@ def make_business(
     contact_email: str = "desk@example.com",
     contact_phone: str = "+44 20 7946 0000",
     staff: tuple[Any, ...] = (),
+    currency: str = "USD",
+    fee_rules: tuple[tuple[int, str, str], ...] = (),
     **policy: Any,
 ) -> Business:
+    """`fee_rules`: (hours_before, percent, fixed_fee) tiers; `policy`: BookingSettings fields."""
     n = next(_seq)
     business = Business.objects.create(
         name=name or f"Business {n}",
@@ -42,7 +47,12 @@ def make_business(
         timezone=timezone_name,
         contact_email=contact_email,
         contact_phone=contact_phone,
+        currency=currency,
     )
+    for hours_before, percent, fixed_fee in fee_rules:
+        business.booking_settings.fee_rules.create(
+            hours_before=hours_before, percent=Decimal(percent), fixed_fee=Decimal(fixed_fee)
+        )
     if staff:
         business.staff.add(*staff)
     if policy:
@@ -61,10 +71,16 @@ def make_session(
     duration: timedelta = timedelta(hours=1),
     title: str = "Spin class",
     capacity: int = 20,
+    price: str = "0.00",
 ) -> Session:
     start = starts_at or timezone.now() + starts_in
     return Session.objects.create(
-        business=business, title=title, starts_at=start, ends_at=start + duration, capacity=capacity
+        business=business,
+        title=title,
+        starts_at=start,
+        ends_at=start + duration,
+        capacity=capacity,
+        price=Decimal(price),
     )
 
 
@@ -78,6 +94,8 @@ def make_booking(
     is_deleted: bool = False,
     **fields: Any,
 ) -> BookingRequest:
+    """A booking saved as every creation path saves one: with its policy snapshot
+    (`BookingRequest.save`), unless `policy_snapshot` is given."""
     if is_deleted:
         fields.setdefault("deleted_at", timezone.now())
         fields.setdefault("deletion_reason", "test data")

@@ -31,8 +31,8 @@ from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin, one_business
 from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
-from booking.models import BookingRequest
-from booking.services import details
+from booking.models import BookingRequest, FeeStatus
+from booking.services import details, policy
 from booking.services.actions import ACTIONS, Action
 from booking.services.exceptions import BookingError
 from booking.services.text import is_id
@@ -160,6 +160,7 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         SessionTimeFilter,
         ("session__starts_at", SessionDateFilter),
         DeletedFilter,
+        "fee_status",
     ]
     # The day's schedule: by session start, then booking (one index serves both).
     ordering = ["session__starts_at", "pk"]
@@ -187,6 +188,12 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         "deleted_at",
         "deleted_by",
         "deletion_reason",
+        "fee_amount",
+        "fee_status",
+        "fee_waived_by",
+        "fee_waived_at",
+        "fee_waiver_reason",
+        "terms",
     ]
     fieldsets = [
         (None, {"fields": ["reference", "session", "status"]}),
@@ -203,6 +210,19 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
             },
         ),
         ("Deletion", {"fields": ["is_deleted", "deleted_at", "deleted_by", "deletion_reason"]}),
+        (
+            "Fees",
+            {
+                "fields": [
+                    "fee_amount",
+                    "fee_status",
+                    "fee_waived_by",
+                    "fee_waived_at",
+                    "fee_waiver_reason",
+                    "terms",
+                ]
+            },
+        ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -320,9 +340,20 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
             marks.append(("cancelled", f"Cancelled {who}"))
         if booking.is_deleted:
             marks.append(("deleted", "Deleted"))
+        if booking.fee_status != FeeStatus.NONE and booking.fee_amount is not None:
+            # The amount alone: the currency is the business's, shown on its page.
+            marks.append(
+                ("fee", f"Fee {booking.get_fee_status_display().lower()}: {booking.fee_amount}")
+            )
         return format_html_join(
             " ", '<span class="booking-marker booking-marker--{}">{}</span>', marks
         )
+
+    @admin.display(description="Terms booked under")
+    def terms(self, booking: BookingRequest) -> str:
+        if booking.pk is None:
+            return "Taken from the policy when the booking is saved."
+        return policy.describe(policy.terms_of(booking), snapshot=bool(booking.policy_snapshot))
 
     # --- Change form ----------------------------------------------------------
     def render_change_form(

@@ -23,14 +23,14 @@ class BookingSettingsInline(admin.StackedInline):
 @admin.register(Business)
 class BusinessAdmin(TenantAdmin):
     tenant_path = "id"
-    list_display = ["name", "slug", "contact_email", "contact_phone", "timezone"]
+    list_display = ["name", "slug", "contact_email", "contact_phone", "timezone", "currency"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
     inlines = [BookingSettingsInline]
 
     def get_fields(self, request: HttpRequest, obj: Business | None = None) -> Any:
-        fields = ["name", "slug", "contact_email", "contact_phone", "timezone", "staff"]
+        fields = ["name", "slug", "contact_email", "contact_phone", "timezone", "currency", "staff"]
         if not request.user.is_superuser:
             # Who may see a business's data is the superuser's decision alone.
             fields.remove("staff")

@@ -95,7 +95,8 @@ class ConfirmationForm(forms.Form):
             reason.help_text = reason_help
         if reason_required:
             reason.help_text = (
-                "Required: a selected booking's business asks for a reason. " + reason.help_text
+                "Required: this action or a selected booking's business asks for a reason. "
+                + reason.help_text
             )
         for option in self.options:
             self.fields[option.name] = option_field(option)
@@ -281,7 +282,7 @@ def _form(
 ) -> ConfirmationForm:
     """The action's form: a reason required where a selected booking's business asks for
     one, the email options where an email would go (or might: not all previewed)."""
-    reason_required = (
+    reason_required = action.reason_required or (
         action.reason_policy
         and queryset.filter(session__business__booking_settings__require_deletion_reason=True)
         .exists()

@@ -282,11 +282,14 @@ class TenantAdmin(SimpleHistoryAdmin):
         return self.get_queryset(request).filter(pk=unquote(object_id)).exists()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = super().get_readonly_fields(request, obj)
         if getattr(request, "_viewing_history_version", False):
-            return [field.name for field in self.model._meta.fields] + [
+            # Every field, plus the admin's computed read-only entries.
+            fields = [field.name for field in self.model._meta.fields] + [
                 field.name for field in self.model._meta.many_to_many
             ]
-        return super().get_readonly_fields(request, obj)
+            return fields + [name for name in readonly if name not in fields]
+        return readonly
 
 
 class ReadOnlyBookingInline(admin.TabularInline):

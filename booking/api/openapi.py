@@ -22,11 +22,16 @@ from booking.api.staff.params import (
     PATCH_ACTIONS,
     PATCH_OPTIONS,
 )
-from booking.models import REASON_MAX_LENGTH, REFERENCE_LENGTH, BookingStatus
+from booking.models import REASON_MAX_LENGTH, REFERENCE_LENGTH, BookingStatus, FeeStatus
 from booking.services.actions import Option
 
 JSON = "application/json"
 STATUS = {"type": "string", "enum": BookingStatus.values}
+MONEY = {
+    "type": "string",
+    "pattern": r"^[0-9]+\.[0-9]{2}$",
+    "description": 'An amount with two decimals, in the business\'s currency: "12.50".',
+}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -109,6 +114,11 @@ SCHEMAS: dict[str, Any] = {
             "deleted_at": nullable(DATETIME),
             "deleted_by": nullable(ref("User")),
             "deletion_reason": {"type": "string"},
+            "fee_amount": nullable(MONEY),
+            "fee_status": {"type": "string", "enum": FeeStatus.values},
+            "fee_waived_at": nullable(DATETIME),
+            "fee_waived_by": nullable(ref("User")),
+            "fee_waiver_reason": {"type": "string"},
         }
     ),
     "HistoryEntry": obj(
@@ -195,6 +205,7 @@ SCHEMAS: dict[str, Any] = {
             "can_cancel": {"type": "boolean"},
             "cancellation_deadline": DATETIME,
             "policy": {"description": "The business's cancellation policy."},
+            "cancellation_quote": ref("CancellationQuote"),
         },
         "required": [
             "booking_reference",
@@ -204,6 +215,7 @@ SCHEMAS: dict[str, Any] = {
             "can_cancel",
             "cancellation_deadline",
             "policy",
+            "cancellation_quote",
         ],
     },
     "ClientCancelRequest": {
@@ -213,8 +225,23 @@ SCHEMAS: dict[str, Any] = {
             "client_email": {"type": "string"},
             "client_phone": {"type": "string"},
             "reason": nullable(REASON),
+            "accepted_fee": {
+                **MONEY,
+                "description": "The quoted fee the client accepts: when the fee due differs, "
+                "nothing changes and the answer is 409 with the new cancellation_quote.",
+            },
         },
     },
+    "CancellationQuote": obj(
+        {
+            "fee": MONEY,
+            "currency": {"type": "string", "description": "ISO 4217, e.g. USD."},
+            "late": {"type": "boolean", "description": "A fee applies now."},
+            "free_until": nullable(
+                {**DATETIME, "description": "Until when cancelling is free, if a fee lies ahead."}
+            ),
+        }
+    ),
     "ClientCancelResult": {
         "type": "object",
         "properties": {
@@ -224,6 +251,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"const": "cancelled"},
             "cancelled_at": DATETIME,
             "cancellation_reason": {"type": "string"},
+            "fee": obj({"amount": MONEY, "currency": {"type": "string"}}),
         },
         "required": [
             "success",
@@ -232,6 +260,7 @@ SCHEMAS: dict[str, Any] = {
             "status",
             "cancelled_at",
             "cancellation_reason",
+            "fee",
         ],
     },
     "DeadlineError": {
@@ -401,7 +430,10 @@ PUBLIC_PATHS: dict[str, Any] = {
                     "DeadlineError",
                 ),
                 "404": error("Unknown or deleted reference."),
-                "409": error("Already cancelled, or otherwise not cancellable."),
+                "409": error(
+                    "Already cancelled, or not cancellable; or the fee due is not the "
+                    "accepted_fee (code fee_changed, with the new cancellation_quote)."
+                ),
                 "429": error("Too many failed verifications of this reference."),
             },
         },

@@ -29,7 +29,8 @@ from django.utils.html import escape, linebreaks
 
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest
-from booking.services import links, rules
+from booking.services import charges, links, rules
+from booking.services.policy import terms_of
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ TEMPLATES = {
     EmailKind.BUSINESS_NOTICE: "booking/emails/business_cancellation_notice",
     EmailKind.REMOVED: "booking/emails/booking_removed",
     EmailKind.CANCEL_LINK: "booking/emails/cancellation_link",
+    EmailKind.NO_SHOW_FEE: "booking/emails/no_show_fee",
 }
 
 HEADLINES = {
@@ -47,6 +49,7 @@ HEADLINES = {
     EmailKind.BUSINESS_NOTICE: "a client cancelled their booking",
     EmailKind.REMOVED: "your booking was removed",
     EmailKind.CANCEL_LINK: "your cancellation link",
+    EmailKind.NO_SHOW_FEE: "a no-show fee for your booking",
 }
 
 TIME_FORMAT = "l j F Y, H:i"
@@ -98,12 +101,16 @@ def email_context(
     """Everything a template may show, as plain values (no lazy queries in templates)."""
     session = booking.session
     business = session.business
-    policy = business.booking_settings
     removed = kind == EmailKind.REMOVED
     if reason is None:
         reason = booking.deletion_reason if removed else booking.cancellation_reason
     cancellable = not removed and rules.check_client_cancel(booking, now=now) is None
     deadline = rules.cancellation_deadline(booking)
+    if kind == EmailKind.CANCEL_LINK:
+        # What cancelling now would cost: the page states the same before the click.
+        fee_words = charges.cancellation_quote(booking, now=now).words + " if you cancel now"
+    else:
+        fee_words = "" if removed else charges.fee_words(booking)
     return {
         "kind": str(kind),
         "headline": HEADLINES[kind],
@@ -124,7 +131,8 @@ def email_context(
         "deadline_when": local_time(deadline, business.timezone),
         "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
         "reason": reason,
-        "fee_policy": policy.cancellation_fee_policy,
+        "fee_policy": terms_of(booking).cancellation_fee_policy,
+        "fee_words": fee_words,
         "deadline": deadline,
         "business_name": business.name,
         "business_email": business.contact_email,
@@ -188,6 +196,8 @@ def fallback_text(context: dict[str, Any]) -> str:
         lines.append(f"Client: {context['client_name']} <{context['client_email']}>")
     if context["reason"]:
         lines.append(f"Reason: {context['reason']}")
+    if context["fee_words"]:
+        lines.append(f"Fee: {context['fee_words']}")
     if context["fee_policy"]:
         lines.append(f"Cancellation fee policy: {context['fee_policy']}")
     if context["cancel_url"]:

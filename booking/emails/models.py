@@ -31,6 +31,7 @@ class EmailKind(models.TextChoices):
     BUSINESS_NOTICE = "business_notice", "Client cancelled (to business)"
     REMOVED = "removed", "Booking removed (to client)"
     CANCEL_LINK = "cancel_link", "Cancellation link (to client)"
+    NO_SHOW_FEE = "no_show_fee", "No-show fee (to client)"
 
 
 class EmailStatus(models.TextChoices):

@@ -2,8 +2,9 @@
 
 One chart per business: a bar per ISO week whose height is the week's
 bookings (light), with the cancellations stacked inside it (client, then
-staff) and the late cancellations marked by a dark cap; weeks without bookings
-show as gaps. Every bar carries a `<title>`, the browser's own tooltip. Weeks
+staff) and the no-shows above them, the late cancellations marked by a dark
+cap; weeks without bookings show as gaps. Every bar carries a `<title>`, the
+browser's own tooltip, which also gives the week's fees owed and waived. Weeks
 are labelled as in the table: "2026-W49" over the Monday, "30 Nov".
 """
 
@@ -25,6 +26,7 @@ COLOURS = {
     "client": "#417690",
     "staff": "#e09f3e",
     "late": "#ba2121",
+    "no_show": "#7b4fa0",
 }
 
 
@@ -64,14 +66,16 @@ LEGEND = [
     ("bookings", "Bookings"),
     ("client", "Cancelled by client"),
     ("staff", "Cancelled by staff"),
+    ("no_show", "No-shows"),
     ("late", "Late cancellations (dark cap)"),
 ]
+LEGEND_STEP = 128  # five entries within the 760-px width
 
 
 def _legend() -> list[str]:
     return [
-        _rect(LEFT + index * 170, HEIGHT - 14, 12, 10, COLOURS[key])
-        + f'<text x="{LEFT + index * 170 + 16}" y="{HEIGHT - 5}">{escape(label)}</text>'
+        _rect(LEFT + index * LEGEND_STEP, HEIGHT - 14, 12, 10, COLOURS[key])
+        + f'<text x="{LEFT + index * LEGEND_STEP + 16}" y="{HEIGHT - 5}">{escape(label)}</text>'
         for index, (key, label) in enumerate(LEGEND)
     ]
 
@@ -118,13 +122,16 @@ def cancellation_chart(business: str, rows: list[WeekRow]) -> SafeString:
             continue
         summary = (
             f"{row.iso_week}: {row.bookings} bookings, {row.by_client} cancelled by clients, "
-            f"{row.by_staff} by staff, {row.late} late"
+            f"{row.by_staff} by staff, {row.late} late, {row.no_shows} no-shows"
             + (f", rate {row.rate}%" if row.rate is not None else "")
+            + f"; fees owed {row.fees_owed} {row.currency}, waived {row.fees_waived}"
         )
         parts.append(_rect(x, y(row.bookings), bar, h(row.bookings), COLOURS["bookings"], summary))
         parts.append(_rect(x, y(row.by_client), bar, h(row.by_client), COLOURS["client"], summary))
         staff_top = row.by_client + row.by_staff
         parts.append(_rect(x, y(staff_top), bar, h(row.by_staff), COLOURS["staff"], summary))
+        no_show_top = staff_top + row.no_shows
+        parts.append(_rect(x, y(no_show_top), bar, h(row.no_shows), COLOURS["no_show"], summary))
         if row.late:
             parts.append(_rect(x, y(staff_top) - 3, bar, 3, COLOURS["late"], summary))
     parts.extend(_legend())

@@ -12,7 +12,10 @@ Definitions (the README repeats them):
   (the policy's hours as they are now);
 - **cancellation rate**: cancellations / bookings of the week, in percent;
 - **most common reasons**: the three most frequent non-empty cancellation
-  reasons of the week, with their counts.
+  reasons of the week, with their counts;
+- **no-shows**: bookings marked no-show;
+- **fees owed** / **fees waived**: the sums of `fee_amount` of the week's
+  bookings whose fee is owed / was waived, in the business's currency.
 
 Everything is aggregated by the database: one query for the counts and one for
 the reasons per distinct business time zone, whatever the number of bookings.
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -33,11 +37,12 @@ from django.db.models import (
     IntegerField,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.db.models.functions import TruncWeek
 
-from booking.models import BookingRequest, BookingStatus, Business
+from booking.models import BookingRequest, BookingStatus, Business, FeeStatus
 
 TOP_REASONS = 3
 
@@ -62,6 +67,10 @@ class WeekRow:
     by_staff: int = 0
     late: int = 0
     reasons: list[tuple[str, int]] = field(default_factory=list)
+    no_shows: int = 0
+    fees_owed: Decimal = Decimal("0.00")
+    fees_waived: Decimal = Decimal("0.00")
+    currency: str = ""
 
     @property
     def cancellations(self) -> int:
@@ -129,13 +138,17 @@ def cancellation_report(
         in_zone = bookings.filter(_bounds(tz, start, end), session__business__timezone=zone_name)
         weekly = in_zone.annotate(week=TruncWeek("session__starts_at", tzinfo=tz)).order_by()
         counts = weekly.values(
-            "week", "session__business", "session__business__name", "session__business__slug"
+            "week", "session__business", "session__business__name", "session__business__slug",
+            "session__business__currency",
         ).annotate(
             total=Count("pk"),
             by_client=Count("pk", filter=CANCELLED & Q(cancelled_by_client=True)),
             by_staff=Count("pk", filter=CANCELLED & Q(cancelled_by_client=False)),
             late=Count("pk", filter=LATE),
-        )
+            no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
+            fees_owed=Sum("fee_amount", filter=Q(fee_status=FeeStatus.OWED)),
+            fees_waived=Sum("fee_amount", filter=Q(fee_status=FeeStatus.WAIVED)),
+        )  # fmt: skip
         for item in counts:
             week = _as_date(item["week"], tz)
             rows[item["session__business"], week] = WeekRow(
@@ -146,6 +159,10 @@ def cancellation_report(
                 by_client=item["by_client"],
                 by_staff=item["by_staff"],
                 late=item["late"],
+                no_shows=item["no_shows"],
+                fees_owed=_money(item["fees_owed"]),
+                fees_waived=_money(item["fees_waived"]),
+                currency=item["session__business__currency"],
             )
         reasons = (
             weekly.filter(CANCELLED)
@@ -159,6 +176,10 @@ def cancellation_report(
             if row is not None and len(row.reasons) < TOP_REASONS:
                 row.reasons.append((reason["cancellation_reason"], reason["count"]))
     return sorted(rows.values(), key=lambda row: (row.business.casefold(), row.week_start))
+
+
+def _money(total: Decimal | None) -> Decimal:
+    return (total or Decimal(0)).quantize(Decimal("0.01"))
 
 
 def _as_date(week: datetime | date, tz: ZoneInfo) -> date:

@@ -33,15 +33,17 @@ from booking.exports.widgets import (
     DateWidget,
     IntegerWidget,
     LabelWidget,
+    MoneyWidget,
     PhoneWidget,
     TextWidget,
     UtcDateTimeWidget,
     native,
 )
-from booking.models import BookingQuerySet, BookingRequest, BookingStatus, Session
+from booking.models import BookingQuerySet, BookingRequest, BookingStatus, FeeStatus, Session
 
 CHUNK_SIZE = 2000  # rows fetched per round trip
 STATUS_LABELS = dict(BookingStatus.choices)
+FEE_STATUS_LABELS = dict(FeeStatus.choices)
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 
@@ -64,6 +66,11 @@ def utc(attribute: str, header: str) -> Field:
 
 def label(attribute: str, header: str, labels: dict[str, str]) -> Field:
     return Field(attribute, header, LabelWidget(labels), readonly=True)
+
+
+def money(attribute: str, header: str) -> Field:
+    """An amount in the business's currency: a number in every format."""
+    return Field(attribute, header, MoneyWidget(), readonly=True)
 
 
 def phone(attribute: str, header: str) -> Field:
@@ -180,6 +187,8 @@ class BookingResource(ExportResource):
     deleted_at = utc("deleted_at", "Deleted at")
     deleted_by = text("deleted_by__username", "Deleted by")
     deletion_reason = text("deletion_reason", "Deletion reason")
+    fee_amount = money("fee_amount", "Fee amount")
+    fee_status = label("fee_status", "Fee status", FEE_STATUS_LABELS)
 
     class Meta:
         name = "Bookings"
@@ -329,6 +338,10 @@ class CancellationReportResource(ExportOnlyResource):
     late_cancellations = integer("late", "Late cancellations")
     cancellation_rate = Field("rate", "Cancellation rate (%)", native(FloatWidget), readonly=True)
     most_common_reasons = text("reasons_text", "Most common reasons")
+    no_shows = integer("no_shows", "No-shows")
+    currency = text("currency", "Currency")
+    fees_owed = money("fees_owed", "Fees owed")
+    fees_waived = money("fees_waived", "Fees waived")
 
     class Meta:
         name = "Cancellation report"

@@ -85,6 +85,20 @@ class DateWidget(Widget):
         return value if kwargs.get("force_native_type") else value.isoformat()
 
 
+class MoneyWidget(Widget):
+    """An amount (two decimals) as a number in every format.
+
+    XLSX gets a float (a number cell); CSV and JSON the `Decimal`, which CSV
+    writes as "12.50" and the JSON writer as the number 12.5 (two decimals
+    survive a float's shortest repr exactly).
+    """
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return float(value) if kwargs.get("force_native_type") else value
+
+
 def native(widget_class: type[Widget]) -> Widget:
     """import-export's number or boolean widget, keeping the value's type in every format."""
     return widget_class(coerce_to_string=False)

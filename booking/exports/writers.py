@@ -31,6 +31,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import batched, chain, islice
 from typing import IO, Any
 
@@ -76,9 +77,16 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     yield buffer.getvalue()
 
 
+def _json_number(value: Any) -> Any:
+    """An amount (`Decimal`) as a JSON number: two decimals survive a float exactly."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def json_chunks(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """A JSON array of objects keyed by the fields' names, streamed."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    dumps = json.JSONEncoder(ensure_ascii=False, default=_json_number).encode
     yield "["
     separator = "\n"
     for batch in batched(rows, ROWS_PER_CHUNK):

@@ -61,8 +61,16 @@ class ReasonField(forms.CharField):
         )
 
 
+class AcceptedFeeField(forms.CharField):
+    """The fee the page showed (hidden): the cancel charges it, or is refused if it changed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_length=20, required=False, widget=forms.HiddenInput)
+
+
 class CancelForm(ContactDetailsForm):
     reason = ReasonField()
+    accepted_fee = AcceptedFeeField()
 
 
 class SignedLinkCancelForm(PublicForm):
@@ -70,6 +78,7 @@ class SignedLinkCancelForm(PublicForm):
 
     token = forms.CharField(max_length=MAX_TOKEN_LENGTH, widget=forms.HiddenInput)
     reason = ReasonField()
+    accepted_fee = AcceptedFeeField()
 
     def proof(self) -> Proof:
         return Proof(token=self.cleaned_data["token"])

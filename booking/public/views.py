@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest, BookingStatus
 from booking.public.forms import CancelForm, LinkRequestForm, SignedLinkCancelForm
-from booking.services import cancel_booking_as_client, links, throttle
+from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import find_booking
 from booking.services.links import TokenCheck
@@ -109,6 +109,12 @@ def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
             f"{business} does not take cancellations online. Please contact them directly.",
             contact=True,
         )
+    if isinstance(error, exc.FeeChanged):
+        return Notice(
+            "The cancellation fee has changed",
+            f"Nothing was cancelled. {summary.quote.words} if you cancel now; "
+            f"press the button again to cancel on these terms.",
+        )
     if isinstance(error, exc.InvalidTransition):
         if summary.booking.status == BookingStatus.CANCELLED:
             return Notice("Already cancelled", "This booking is already cancelled.", kind="info")
@@ -134,12 +140,16 @@ def _render_page(
 ) -> HttpResponse:
     summary = Summary.of(booking)
     token_check = links.check_token(token, booking) if token else None
+    # The form carries the fee the page states: the cancel charges exactly that.
+    accepted = {"accepted_fee": summary.quote.fee_text}
     if form is None:
         form = (
-            SignedLinkCancelForm(initial={"token": token})
+            SignedLinkCancelForm(initial={"token": token, **accepted})
             if token_check is TokenCheck.VALID
-            else CancelForm()
+            else CancelForm(initial=accepted)
         )
+    elif form.is_bound:
+        form = type(form)({**{name: form.data.get(name) for name in form.data}, **accepted})
     if notice is None and summary.refusal is not None:
         notice = notice_for(summary.refusal.error(summary.refusal.message), summary)
         notice = Notice(notice.title, notice.text, notice.contact, kind="info")
@@ -200,6 +210,7 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
             proof=form.proof(),
             reason=form.cleaned_data["reason"],
             context=RequestContext.from_request(request),
+            accepted_fee=form.cleaned_data["accepted_fee"],
         )
     except exc.BookingNotFound:
         return _not_found(request, booking.reference)
@@ -230,6 +241,7 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
             "booking": cancelled,
             "cancelled_at": summary.local(cancelled.cancelled_at),
             "cancelled_words": summary.long_words(cancelled.cancelled_at),
+            "fee_words": charges.fee_words(cancelled),
         },
     )
 

@@ -39,10 +39,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from django.utils import timezone
+
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest, BookingStatus
-from booking.services import lifecycle, rules
-from booking.services.lifecycle import Selection, StaffService
+from booking.models import BookingRequest, BookingStatus, FeeStatus
+from booking.services import charges, lifecycle, rules
+from booking.services.lifecycle import Selection, StaffService, attendance
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
 
@@ -72,6 +74,14 @@ NOTIFY_CLIENT = Option(
     description="Email the client where the action does. Default true.",
     only_with_email=True,
 )
+CHARGE_FEE = Option(
+    name="charge_fee",
+    label="Charge the late-cancellation fee",
+    help_text="Unticked, the client owes nothing for this cancellation. Ticked, each booking "
+    "owes the fee its terms set for cancelling now, as if the client had cancelled.",
+    description="Record each booking's late-cancellation fee due now. Default false.",
+    default=False,
+)
 CONFIRMED = Option(
     name="confirmed",
     label="Confirmed",
@@ -95,6 +105,7 @@ class Event:
 
 
 DELETION_FIELDS = frozenset({"deleted_at", "deleted_by", "deletion_reason"})
+WAIVER_FIELDS = frozenset({"fee_waived_at", "fee_waived_by", "fee_waiver_reason"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +127,9 @@ class Action:
     api_method: Literal["PATCH", "DELETE"] = "PATCH"
     options: tuple[Option, ...] = ()
     event: Event | None = None  # the timeline's name for it, unless it changes the status
+    reason_required: bool = False  # always needs a reason (whatever the business's policy)
+    # The admin action's name when it is not "<name>_bookings" (pinned names).
+    admin_action: str = ""
 
     def __post_init__(self) -> None:
         if self.api_method == "PATCH" and CONFIRMED in self.options:
@@ -126,7 +140,7 @@ class Action:
     @property
     def admin_name(self) -> str:
         """The admin action's name, the POST `action` value: "cancel_bookings"."""
-        return f"{self.name}_bookings"
+        return self.admin_action or f"{self.name}_bookings"
 
     @property
     def permission(self) -> str:
@@ -168,6 +182,14 @@ def _removal_email(booking: BookingRequest, now: datetime) -> bool:
     return not booking.is_deleted and rules.is_active_future(booking, now=now)
 
 
+def _attendance_check(target: BookingStatus) -> Check:
+    return lambda booking, reason: rules.check_attendance(booking, target, now=timezone.now())
+
+
+def _no_show_fee_email(booking: BookingRequest, now: datetime) -> bool:
+    return charges.no_show_fee(booking) > 0
+
+
 APPROVE = Action(
     name="approve",
     service=lifecycle.approve_bookings,
@@ -198,7 +220,7 @@ CANCEL = Action(
     description_plural="Cancel selected bookings",
     check=_status_check(BookingStatus.CANCELLED),
     emails=_cancellation_email,
-    options=(NOTIFY_CLIENT,),
+    options=(NOTIFY_CLIENT, CHARGE_FEE),
 )
 SOFT_DELETE = Action(
     name="soft_delete",
@@ -243,9 +265,51 @@ PURGE = Action(
     options=(NOTIFY_CLIENT, CONFIRMED),
 )
 
+MARK_ATTENDED = Action(
+    name="mark_attended",
+    admin_action="mark_attended",
+    service=attendance.mark_attended_bookings,
+    title="Mark bookings attended",
+    verb="mark attended",
+    will="will be marked attended",
+    description="Mark this booking attended",
+    description_plural="Mark selected bookings attended",
+    check=_attendance_check(BookingStatus.ATTENDED),
+)
+MARK_NO_SHOW = Action(
+    name="mark_no_show",
+    admin_action="mark_no_show",
+    service=attendance.mark_no_show_bookings,
+    title="Mark bookings as no-shows",
+    verb="mark as no-show",
+    will="will be marked as a no-show (the no-show fee is recorded)",
+    description="Mark this booking as a no-show",
+    description_plural="Mark selected bookings as no-shows",
+    check=_attendance_check(BookingStatus.NO_SHOW),
+    emails=_no_show_fee_email,
+    options=(NOTIFY_CLIENT,),
+)
+WAIVE_FEE = Action(
+    name="waive_fee",
+    admin_action="waive_fees",
+    service=attendance.waive_fees,
+    title="Waive fees",
+    verb="waive the fee of",
+    will="fee will be waived",
+    description="Waive this booking's fee",
+    description_plural="Waive the fees of selected bookings",
+    check=lambda booking, reason: attendance.check_waiver(booking),
+    reason_required=True,
+    event=Event("fee_status", FeeStatus.WAIVED, "Fee waived", WAIVER_FIELDS),
+)
+
 ACTIONS: dict[str, Action] = {
-    action.name: action for action in (APPROVE, REJECT, CANCEL, SOFT_DELETE, RESTORE, PURGE)
-}
+    action.name: action
+    for action in (
+        APPROVE, REJECT, CANCEL, SOFT_DELETE, RESTORE, PURGE,
+        MARK_ATTENDED, MARK_NO_SHOW, WAIVE_FEE,
+    )
+}  # fmt: skip
 
 
 def events() -> list[Event]:

@@ -74,6 +74,12 @@ class InvalidTransition(BookingError):
     code = "conflict"
 
 
+class FeeChanged(InvalidTransition):
+    """The fee due is not the one the client accepted (a tier boundary passed): 409."""
+
+    code = "fee_changed"
+
+
 class RateLimited(BookingError):
     status_code = 429
     code = "rate_limited"

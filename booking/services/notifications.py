@@ -5,13 +5,16 @@ that an email exists exactly when the change it reports was committed; the
 outbox rows are inserted in batches and sent by one task per batch, enqueued
 on commit (`booking.emails.outbox.queue`).
 
-Who is told what (only where the business's `send_cancellation_emails` is on):
+Who is told what (where the business's `send_cancellation_emails` is on, except
+for the no-show fee notice):
 
 - a client's own cancellation: the client (a confirmation) and the business's
   `contact_email` (a notice);
 - a staff cancellation: the client, unless staff unticked "notify client";
 - a staff soft delete or purge of an active future booking: the client (the
-  lifecycle passes only those bookings, and none when "notify client" is off).
+  lifecycle passes only those bookings, and none when "notify client" is off);
+- a no-show that owes a fee: the client, unless staff unticked "notify client"
+  (a fee notice, sent whatever `send_cancellation_emails` says).
 
 Each row carries a dedupe key naming the state change it reports, so running
 a hook twice for the same change (a double submit that got through, a retried
@@ -90,6 +93,17 @@ def bookings_removed(
         )
         for booking in bookings
         if _sends_emails(booking)
+    ]
+    outbox.queue(emails, batch=batch)
+
+
+def no_show_fees(bookings: Sequence[BookingRequest]) -> None:
+    """Queue the notice to clients marked no-show who owe a fee (the caller passes those)."""
+    now = timezone.now()
+    batch = outbox.new_batch()
+    emails = [
+        messages.build(booking, EmailKind.NO_SHOW_FEE, dedupe_key="no_show", batch=batch, now=now)
+        for booking in bookings
     ]
     outbox.queue(emails, batch=batch)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from booking.models import ACTIVE_STATUSES, BookingRequest, BookingSettings, BookingStatus
 from booking.services import exceptions as exc
+from booking.services.policy import terms_of
 from booking.services.statuses import STATUSES
 
 
@@ -45,6 +46,16 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
     if target not in TRANSITIONS[BookingStatus(booking.status)]:
         current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
         return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)
+    return None
+
+
+def check_attendance(booking: BookingRequest, target: str, *, now: datetime) -> Refusal | None:
+    """Attended or no-show: an approved booking, once its session has started."""
+    refusal = check_status_change(booking, target)
+    if refusal:
+        return refusal
+    if booking.session.starts_at > now:
+        return Refusal("the session has not started yet", exc.InvalidTransition)
     return None
 
 
@@ -81,12 +92,13 @@ def check_purge(booking: BookingRequest, *, reason: str) -> Refusal | None:
 
 
 def cancellation_deadline(booking: BookingRequest) -> datetime:
-    """The last moment a client may cancel: session start minus the policy's hours.
+    """The last moment a client may cancel: session start minus the booking's terms' hours.
 
-    Hours are elapsed time, not wall-clock time: across a daylight-saving change
-    in the business's time zone, "24 hours before" is still 24 real hours.
+    The hours come from the booking's policy snapshot (`policy.terms_of`). They
+    are elapsed time, not wall-clock time: across a daylight-saving change in
+    the business's time zone, "24 hours before" is still 24 real hours.
     """
-    hours = policy_of(booking).cancellation_deadline_hours
+    hours = terms_of(booking).cancellation_deadline_hours
     # Python subtracts wall-clock time within one zone, so go through UTC first.
     return booking.session.starts_at.astimezone(UTC) - timedelta(hours=hours)
 
@@ -94,7 +106,7 @@ def cancellation_deadline(booking: BookingRequest) -> datetime:
 def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | None:
     if booking.is_deleted:
         return Refusal("booking not found", exc.BookingNotFound)
-    if not policy_of(booking).allow_client_cancellation:
+    if not terms_of(booking).allow_client_cancellation:
         return Refusal(
             "this business does not allow cancelling online; please contact them",
             exc.PolicyForbids,

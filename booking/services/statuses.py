@@ -33,7 +33,10 @@ STATUSES: dict[BookingStatus, StatusDeclaration] = {
         client_word="Awaiting confirmation",
     ),
     BookingStatus.APPROVED: StatusDeclaration(
-        moves_to=frozenset({BookingStatus.CANCELLED}),
+        # Attended / no-show only once the session has started (`rules.check_attendance`).
+        moves_to=frozenset(
+            {BookingStatus.CANCELLED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW}
+        ),
         already="already approved",
         event="Approved",
         client_word="Confirmed",
@@ -52,5 +55,18 @@ STATUSES: dict[BookingStatus, StatusDeclaration] = {
         companions=frozenset(
             {"cancelled_at", "cancelled_by", "cancelled_by_client", "cancellation_reason"}
         ),
+    ),
+    BookingStatus.ATTENDED: StatusDeclaration(
+        moves_to=frozenset(),
+        already="already marked attended",
+        event="Attended",
+        client_word="Attended",
+    ),
+    BookingStatus.NO_SHOW: StatusDeclaration(
+        moves_to=frozenset(),
+        already="already marked as a no-show",
+        event="No-show",
+        client_word="Missed (no-show)",
+        companions=frozenset({"fee_amount", "fee_status"}),
     ),
 }

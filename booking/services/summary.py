@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.utils import dateformat, timezone
 
 from booking.models import BookingRequest
+from booking.services import charges, rules
 from booking.services import exceptions as exc
-from booking.services import rules
+from booking.services.fees import Quote
+from booking.services.policy import Terms, terms_of
 from booking.services.rules import Refusal
 
 WORDS_FORMAT = "D j M, H:i"  # "Tue 3 Dec, 07:00"
@@ -48,6 +51,21 @@ class Summary:
     @property
     def policy(self) -> Any:
         return self.business.booking_settings
+
+    @property
+    def terms(self) -> Terms:
+        """The terms the booking was made under (its snapshot): deadline, fees, policy text."""
+        return terms_of(self.booking)
+
+    @cached_property
+    def quote(self) -> Quote:
+        """What cancelling now costs: what the page states and the cancel charges."""
+        return charges.cancellation_quote(self.booking, now=self.now)
+
+    @property
+    def free_until_words(self) -> str:
+        free_until = self.quote.free_until
+        return in_words(free_until, self.business.tzinfo) if free_until else ""
 
     @property
     def can_cancel(self) -> bool:
@@ -81,9 +99,9 @@ class Summary:
 
     @property
     def policy_words(self) -> str:
-        if not self.policy.allow_client_cancellation:
+        if not self.terms.allow_client_cancellation:
             return "This business does not take cancellations online; please contact them."
-        hours = self.policy.cancellation_deadline_hours
+        hours = self.terms.cancellation_deadline_hours
         if hours == 0:
             return "You can cancel online until the session starts."
         unit = "hour" if hours == 1 else "hours"

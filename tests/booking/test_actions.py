@@ -8,6 +8,8 @@ fail loudly when an action the contract names goes missing.
 from __future__ import annotations
 
 import inspect
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.admin import site
@@ -16,12 +18,12 @@ from django.test import RequestFactory
 from booking.admin.history import timeline
 from booking.api.openapi import openapi_document
 from booking.api.staff import params
-from booking.models import BookingRequest
+from booking.models import BookingRequest, BookingStatus, FeeStatus
 from booking.services import ACTIONS
 from booking.services import exceptions as exc
 from booking.services.actions import CONFIRMED, api_actions
 from tests.booking.admin_helpers import CHANGELIST, choose
-from tests.factories import make_booking, make_staff
+from tests.factories import make_booking, make_session, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +35,32 @@ PINNED = {
     "soft_delete": ("soft_delete_bookings", "booking.soft_delete_bookingrequest"),
     "restore": ("restore_bookings", "booking.restore_bookingrequest"),
     "purge": ("purge_bookings", "booking.purge_bookingrequest"),
+    "mark_attended": ("mark_attended", "booking.change_bookingrequest"),
+    "mark_no_show": ("mark_no_show", "booking.change_bookingrequest"),
+    "waive_fee": ("waive_fees", "booking.waive_fee_bookingrequest"),
 }
 ALL_ACTIONS = list(ACTIONS.values())
 
 
+def candidates(session):
+    """Bookings one action or another changes: pending, soft-deleted, approved in a
+    session that has started, and cancelled owing a fee."""
+    yield make_booking(session=session)
+    yield make_booking(session=session, is_deleted=True)
+    started = make_session(business=session.business, starts_in=-timedelta(hours=1))
+    yield make_booking(session=started, status=BookingStatus.APPROVED)
+    yield make_booking(
+        session=session, status=BookingStatus.CANCELLED,
+        fee_amount=Decimal("5.00"), fee_status=FeeStatus.OWED,
+    )  # fmt: skip
+
+
 def ready_for(action, session):
-    """A pending booking the action changes: a soft-deleted one if a live one is refused."""
-    booking = make_booking(session=session)
-    if action.check(booking, "tidy") is not None:
-        booking = make_booking(session=session, is_deleted=True)
-    assert action.check(booking, "tidy") is None
-    return booking
+    """The first candidate booking the action changes."""
+    for booking in candidates(session):
+        if action.check(booking, "tidy") is None:
+            return booking
+    raise AssertionError(f"no test booking that {action.name} changes")
 
 
 def run(action, booking, actor):

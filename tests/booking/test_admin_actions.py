@@ -266,8 +266,11 @@ def test_actions_are_offered_only_with_their_permission(client, business, bookin
     assert action_choices(client, change_url(booking)) == {"cancel_bookings"}
 
 
-def test_all_six_actions_for_a_fully_permitted_user_and_no_delete_selected(desk, booking):
+def test_every_action_for_a_fully_permitted_user_and_no_delete_selected(desk, booking):
     assert action_choices(desk) == {
+        "mark_attended",
+        "mark_no_show",
+        "waive_fees",
         "approve_bookings",
         "reject_bookings",
         "cancel_bookings",

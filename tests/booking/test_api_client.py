@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 ONE_PROOF = "give either contact details or a token, not both"
 PUBLIC_KEYS = {
     "booking_reference", "status", "session", "business", "can_cancel",
-    "cancellation_deadline", "policy",
+    "cancellation_deadline", "policy", "cancellation_quote",
 }  # fmt: skip
 
 
@@ -165,6 +165,7 @@ def test_cancel_with_the_email(client, booking):
         "status": "cancelled",
         "cancelled_at": booking.cancelled_at.isoformat(),
         "cancellation_reason": "Feeling unwell",
+        "fee": {"amount": "0.00", "currency": "USD"},
     }
     assert booking.status == BookingStatus.CANCELLED
     assert booking.cancelled_by_client is True

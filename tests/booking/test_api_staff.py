@@ -19,7 +19,8 @@ BOOKING_FIELDS = {
     "id", "reference", "status", "client_name", "client_email", "client_phone", "session",
     "business", "created_at", "updated_at", "cancelled_at", "cancelled_by",
     "cancellation_reason", "cancelled_by_client", "is_deleted", "deleted_at", "deleted_by",
-    "deletion_reason",
+    "deletion_reason", "fee_amount", "fee_status", "fee_waived_at", "fee_waived_by",
+    "fee_waiver_reason",
 }  # fmt: skip
 
 

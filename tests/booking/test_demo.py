@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from booking.models import BookingRequest, BookingStatus, Business, Session
+from booking.models import BookingRequest, BookingStatus, Business, FeeStatus, Session
 from tests.factories import make_business, make_session
 
 DEMO_SLUG = "johnny-bravo-fitness-center"
@@ -53,7 +54,9 @@ def test_create_bookings_mixes_statuses_with_one_history_record_each(business):
 
     bookings = BookingRequest.objects.filter(session__business=business)
     assert "Created 80 bookings" in output and bookings.count() == 80
-    assert set(bookings.values_list("status", flat=True)) == set(BookingStatus.values)
+    # A future session: nobody has attended or missed it yet.
+    attendance = {BookingStatus.ATTENDED, BookingStatus.NO_SHOW}
+    assert set(bookings.values_list("status", flat=True)) == set(BookingStatus.values) - attendance
     assert BookingRequest.history.filter(history_type="+").count() == 80
     cancelled = bookings.filter(status=BookingStatus.CANCELLED).first()
     assert cancelled.cancelled_at and cancelled.cancellation_reason
@@ -104,8 +107,8 @@ def test_demo_loads_the_business_its_data_and_logins(db, debug, settings):
 
     business = Business.objects.get(slug=DEMO_SLUG)
     assert business.booking_settings.cancellation_deadline_hours == 24
-    assert business.sessions.count() == 24
-    assert BookingRequest.objects.filter(session__business=business).count() == 120
+    assert business.sessions.count() == 24 + 1  # and the past class showing fees
+    assert BookingRequest.objects.filter(session__business=business).count() == 120 + 6
     desk = get_user_model().objects.get(username="desk")
     assert desk.is_staff and not desk.is_superuser
     assert list(desk.businesses.all()) == [business]
@@ -148,3 +151,37 @@ def test_demo_refuses_to_run_in_production(db, settings, monkeypatch):
     with pytest.raises(CommandError, match="DEBUG=1"):
         run("demo")
     assert not Business.objects.exists()
+
+
+def test_bookings_of_past_sessions_were_attended_or_missed(business):
+    make_session(business=business, starts_in=-timedelta(days=2), price="20.00")
+
+    run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "60")
+
+    bookings = BookingRequest.objects.filter(session__business=business)
+    assert not bookings.filter(status=BookingStatus.APPROVED).exists()
+    no_shows = bookings.filter(status=BookingStatus.NO_SHOW)
+    assert bookings.filter(status=BookingStatus.ATTENDED).exists() and no_shows.exists()
+    assert all(b.fee_amount == Decimal("20.00") for b in no_shows)  # 100 % by default
+
+
+def test_demo_has_prices_fee_tiers_fees_owed_a_waiver_and_a_no_show(db, debug):
+    run("demo")
+
+    business = Business.objects.get(slug=DEMO_SLUG)
+    tiers = business.booking_settings.fee_rules.values_list("hours_before", "percent", "fixed_fee")
+    assert sorted(tiers) == [(24, Decimal(100), Decimal(5)), (48, Decimal(50), Decimal(0))]
+    assert not business.sessions.filter(price=0).exists()
+    bookings = BookingRequest.objects.filter(session__business=business)
+    examples = bookings.filter(session__title="Sunday Long Ride")
+    owed = {b.client_name: b.fee_amount for b in examples.filter(fee_status=FeeStatus.OWED)}
+    # A 20.00 class: half under 48 hours, the full price plus 5.00 under 24, a no-show in full.
+    assert owed == {
+        "Alan Turing": Decimal("10.00"),
+        "Linus Torvalds": Decimal("25.00"),
+        "Radia Perlman": Decimal("20.00"),
+    }
+    waived = examples.get(fee_status=FeeStatus.WAIVED)
+    assert (waived.client_name, waived.fee_amount) == ("Hedy Lamarr", Decimal("10.00"))
+    assert waived.fee_waiver_reason
+    assert examples.get(client_name="Grace Hopper").fee_amount == Decimal("0.00")

@@ -127,6 +127,7 @@ def test_csv_has_every_booking_column_escaped(staff_client, evil, foreign):
     assert row["Cancelled by client"] == "False"
     assert row["Cancellation reason"] == "'-ill\tagain"
     assert row["Deleted"] == "False"
+    assert (row["Fee amount"], row["Fee status"]) == ("0.00", "No fee")
     assert row["ID"] == str(evil.pk)
 
 
@@ -185,6 +186,8 @@ def test_json_is_an_array_of_objects_with_native_numbers(staff_client, evil):
             "deleted_at": None,
             "deleted_by": "",
             "deletion_reason": "",
+            "fee_amount": 0.0,  # a staff cancellation without charge_fee: no fee, decided
+            "fee_status": "No fee",
         }
     ]
 

@@ -3,6 +3,9 @@ bulk results, tenant scope, locking and query counts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -12,6 +15,7 @@ from booking import services
 from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
 from booking.services.lifecycle import engine
+from booking.services.policy import snapshot_terms
 from tests.factories import make_booking, make_session, make_staff
 
 P, A, R, C = (
@@ -211,17 +215,26 @@ def _queries(action, bookings, actor):
 def test_bulk_query_count_does_not_grow_with_rows(
     session, staff, action, django_assert_max_num_queries
 ):
-    deleted = action == "restore"
-    few = [make_booking(session=session, is_deleted=deleted) for _ in range(10)]
-    many = BookingRequest.all_objects.bulk_create(
-        [
-            BookingRequest(
-                session=session, client_name=f"C {n}", client_email=f"c{n}@example.com",
-                is_deleted=deleted, reference=f"BULK{n:04d}".replace("0", "A").replace("1", "B"),
-            )
-            for n in range(300)
-        ]
-    )  # fmt: skip
+    # Bookings the action changes: deleted ones to restore, approved ones of a
+    # started session to mark, owed fees to waive, else pending ones.
+    fields = {
+        "restore": {"is_deleted": True},
+        "mark_attended": {"status": BookingStatus.APPROVED},
+        "mark_no_show": {"status": BookingStatus.APPROVED},
+        "waive_fee": {"fee_amount": Decimal("5.00"), "fee_status": "owed"},
+    }.get(action, {})
+    if action.startswith("mark_"):
+        session = make_session(business=session.business, starts_in=-timedelta(hours=1))
+    few = [make_booking(session=session, **fields) for _ in range(10)]
+    unsaved = [
+        BookingRequest(
+            session=session, client_name=f"C {n}", client_email=f"c{n}@example.com",
+            reference=f"BULK{n:04d}".replace("0", "A").replace("1", "B"), **fields,
+        )
+        for n in range(300)
+    ]  # fmt: skip
+    snapshot_terms(unsaved)  # as every creation path does
+    many = BookingRequest.all_objects.bulk_create(unsaved)
 
     staff.has_perm(services.ACTIONS[action].permission)  # load the permission cache once
 

@@ -82,12 +82,12 @@ def test_every_api_route_is_described(db):
         (
             "ClientBooking",
             {"booking_reference", "status", "session", "business", "can_cancel",
-             "cancellation_deadline", "policy"},
+             "cancellation_deadline", "policy", "cancellation_quote"},
         ),
         (
             "ClientCancelResult",
             {"success", "message", "booking_reference", "status", "cancelled_at",
-             "cancellation_reason"},
+             "cancellation_reason", "fee"},
         ),
         ("BookingList", {"bookings", "total_count", "filters", "pagination"}),
         ("ActionResult", {"success", "message", "booking"}),

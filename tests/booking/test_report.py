@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -175,15 +176,19 @@ def test_report_exports_csv_xlsx_json_escaping_formulas_in_csv_only(client, supe
         "2",
         "75.0",
         "Feeling unwell (2); Instructor ill (1)",
+        "0",
+        "USD",
+        "0.00",
+        "0.00",
     ]
-    assert rows[3][-1] == "'=Travelling (1)"
+    assert rows[3][8] == "'=Travelling (1)"
 
     sheet = load_workbook(io.BytesIO(_download(client, "xlsx"))).active
     first = list(next(sheet.iter_rows(min_row=2, values_only=True)))
     assert first[2] == datetime(2030, 3, 4)  # a date cell
     assert first[3:8] == [4, 2, 1, 2, 75.0]
     last = next(sheet.iter_rows(min_row=4))
-    assert (last[-1].value, last[-1].data_type) == ("=Travelling (1)", "s")  # text, not a formula
+    assert (last[8].value, last[8].data_type) == ("=Travelling (1)", "s")  # text, not a formula
 
     data = json.loads(_download(client, "json"))
     assert data[2]["most_common_reasons"] == "=Travelling (1)"
@@ -265,3 +270,16 @@ def test_a_long_reason_without_spaces_may_wrap(staff_client, business):
 
     assert '<td class="reasons">' + "x" * 1000 in page
     assert "td.reasons { overflow-wrap: anywhere;" in page  # measured in tests/browser too
+
+
+def test_the_report_counts_no_shows_and_sums_fees_owed_and_waived(business):
+    session = make_session(business=business, starts_at=at(6, 10), price="20.00")
+    cancelled(session, at(5, 20), by_client=True, fee_amount=Decimal("10.00"), fee_status="owed")
+    cancelled(session, at(5, 21), by_client=True, fee_amount=Decimal("10.00"), fee_status="waived")
+    make_booking(session=session, status="no_show", fee_amount=Decimal("20.00"), fee_status="owed")
+    make_booking(session=session, status="attended")
+
+    [row] = cancellation_report(BookingRequest.objects.all())
+
+    assert (row.no_shows, row.fees_owed, row.fees_waived) == (1, Decimal("30.00"), Decimal("10.00"))
+    assert row.currency == "USD"

@@ -11,13 +11,16 @@ from booking.models import BookingRequest, BookingSettings, BookingStatus, Busin
 from booking.services import exceptions as exc
 from booking.services import rules
 
-P, A, R, C = (
+P, A, R, C, AT, NS = (
     BookingStatus.PENDING,
     BookingStatus.APPROVED,
     BookingStatus.REJECTED,
     BookingStatus.CANCELLED,
+    BookingStatus.ATTENDED,
+    BookingStatus.NO_SHOW,
 )
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def unsaved_booking(
@@ -54,6 +57,17 @@ STATUS_CHANGES = [
     (C, A, "cannot go from cancelled to approved"),
     (C, R, "cannot go from cancelled to rejected"),
     (C, C, "already cancelled"),
+    (A, AT, None),
+    (A, NS, None),
+    (P, AT, "cannot go from pending to attended"),
+    (P, NS, "cannot go from pending to no-show"),
+    (C, NS, "cannot go from cancelled to no-show"),
+    (AT, NS, "cannot go from attended to no-show"),
+    (NS, AT, "cannot go from no-show to attended"),
+    (AT, C, "cannot go from attended to cancelled"),
+    (NS, C, "cannot go from no-show to cancelled"),
+    (AT, AT, "already marked attended"),
+    (NS, NS, "already marked as a no-show"),
 ]
 
 
@@ -73,6 +87,34 @@ def test_soft_deleted_booking_cannot_change_status(status, target):
 
     assert refusal == rules.DELETED
     assert refusal.error is exc.InvalidTransition
+
+
+# (session starts this long after now) -> refusal message or None
+ATTENDANCE_TIMES = [
+    (timedelta(hours=1), "the session has not started yet"),
+    (ONE_MICROSECOND, "the session has not started yet"),
+    (timedelta(0), None),  # it starts now: it has started
+    (-timedelta(hours=2), None),
+]
+
+
+@pytest.mark.parametrize("target", [AT, NS])
+@pytest.mark.parametrize(("starts_after_now", "message"), ATTENDANCE_TIMES)
+def test_attendance_only_once_the_session_has_started(target, starts_after_now, message):
+    booking = unsaved_booking(status=A, starts_at=NOW + starts_after_now)
+
+    refusal = rules.check_attendance(booking, target, now=NOW)
+
+    assert refusal == (rules.Refusal(message, exc.InvalidTransition) if message else None)
+
+
+@pytest.mark.parametrize("target", [AT, NS])
+def test_attendance_needs_an_approved_live_booking(target):
+    past = NOW - timedelta(hours=1)
+
+    assert rules.check_attendance(unsaved_booking(status=P, starts_at=past), target, now=NOW)
+    deleted = unsaved_booking(status=A, starts_at=past, is_deleted=True)
+    assert rules.check_attendance(deleted, target, now=NOW) == rules.DELETED
 
 
 # (allow_admin_deletion, require_deletion_reason, reason, is_deleted) -> error or None
@@ -150,9 +192,6 @@ def test_client_cancellation_policy_and_status(allow, status, is_deleted, error)
     booking = unsaved_booking(status=status, is_deleted=is_deleted, allow_client_cancellation=allow)
 
     assert error_of(rules.check_client_cancel(booking, now=NOW)) is error
-
-
-ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 @pytest.mark.parametrize(

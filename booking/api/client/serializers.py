@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from booking.models import BookingRequest
+from booking.services import charges
 from booking.services import exceptions as exc
 from booking.services.summary import Summary
 
 
 def policy_json(summary: Summary) -> dict[str, Any]:
-    policy = summary.policy
+    """The terms the booking was made under (its policy snapshot)."""
+    terms = summary.terms
     return {
-        "allow_client_cancellation": policy.allow_client_cancellation,
-        "cancellation_deadline_hours": policy.cancellation_deadline_hours,
-        "cancellation_fee_policy": policy.cancellation_fee_policy,
+        "allow_client_cancellation": terms.allow_client_cancellation,
+        "cancellation_deadline_hours": terms.cancellation_deadline_hours,
+        "cancellation_fee_policy": terms.cancellation_fee_policy,
         "description": summary.policy_words,
     }
 
@@ -51,11 +53,20 @@ def booking_json(summary: Summary) -> dict[str, Any]:
         "can_cancel": summary.can_cancel,
         "cancellation_deadline": summary.deadline_local.isoformat(),
         "policy": policy_json(summary),
+        "cancellation_quote": quote_json(summary),
     }
 
 
+def quote_json(summary: Summary) -> dict[str, Any]:
+    """What cancelling now costs: {fee, currency, late, free_until} (`charges`)."""
+    return summary.quote.as_json(summary.business.tzinfo)
+
+
 def refusal_details(summary: Summary, error: exc.BookingError) -> dict[str, Any]:
-    """What a client needs beside a policy refusal: the policy, the times, whom to call."""
+    """What a client needs beside a refusal: the new quote when the fee changed;
+    the policy, the times and whom to call when the policy forbids."""
+    if isinstance(error, exc.FeeChanged):
+        return {"cancellation_quote": quote_json(summary)}
     if not isinstance(error, exc.PolicyForbids):
         return {}
     return {
@@ -76,4 +87,5 @@ def cancelled_json(booking: BookingRequest) -> dict[str, Any]:
         "status": booking.status,
         "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
         "cancellation_reason": booking.cancellation_reason,
+        "fee": charges.fee_json(booking),
     }

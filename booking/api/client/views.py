@@ -17,6 +17,7 @@ integrations) that hold no CSRF cookie.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -34,7 +35,7 @@ from booking.api.responses import (
     reject_unknown_fields,
 )
 from booking.audit import RequestContext
-from booking.services import cancel_booking_as_client
+from booking.services import cancel_booking_as_client, charges
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import (
     EMAIL_MAX_LENGTH,
@@ -47,6 +48,7 @@ from booking.services.summary import Summary
 
 CANCEL_FIELDS = {"client_email": EMAIL_MAX_LENGTH, "client_phone": PHONE_MAX_LENGTH, "reason": None}
 CANCEL_FIELDS["token"] = MAX_TOKEN_LENGTH
+CANCEL_FIELDS["accepted_fee"] = 20
 
 
 def _allow(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..., JsonResponse]]:
@@ -86,7 +88,7 @@ def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
     return JsonResponse(booking_json(Summary.of(booking)))
 
 
-def _cancel_input(request: HttpRequest) -> tuple[Proof, str]:
+def _cancel_input(request: HttpRequest) -> tuple[Proof, str, Decimal | None]:
     data = read_json_object(request)
     reject_unknown_fields(data, set(CANCEL_FIELDS))
     values = {name: optional_string(data, name) for name in CANCEL_FIELDS}
@@ -98,7 +100,7 @@ def _cancel_input(request: HttpRequest) -> tuple[Proof, str]:
         raise exc.InvalidInput("give client_email or client_phone (or a link's token)")
     if proof.token and (proof.email or proof.phone):
         raise exc.InvalidInput("give either contact details or a token, not both")
-    return proof, values["reason"]
+    return proof, values["reason"], charges.parse_accepted_fee(values["accepted_fee"])
 
 
 @csrf_exempt  # see the module docstring: no cookie authority, nothing to forge
@@ -106,7 +108,7 @@ def _cancel_input(request: HttpRequest) -> tuple[Proof, str]:
 @_allow("POST")
 def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
     try:
-        proof, reason = _cancel_input(request)
+        proof, reason, accepted_fee = _cancel_input(request)
     except exc.BookingError as error:
         return _refused(error)
     now = timezone.now()
@@ -115,6 +117,7 @@ def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
             reference=reference,
             proof=proof,
             reason=reason,
+            accepted_fee=accepted_fee,
             context=RequestContext.from_request(request),
             now=now,
         )

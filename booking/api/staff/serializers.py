@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from booking import money
 from booking.models import BookingQuerySet, BookingRequest
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "purged"}
@@ -15,7 +16,7 @@ HISTORY_TYPES = {"+": "created", "~": "changed", "-": "purged"}
 
 def with_api_related(bookings: BookingQuerySet) -> BookingQuerySet:
     return bookings.select_related(
-        "session__business__booking_settings", "cancelled_by", "deleted_by"
+        "session__business__booking_settings", "cancelled_by", "deleted_by", "fee_waived_by"
     )
 
 
@@ -46,6 +47,12 @@ def booking_json(booking: BookingRequest) -> dict[str, Any]:
         "deleted_at": booking.deleted_at,
         "deleted_by": user_json(booking.deleted_by),
         "deletion_reason": booking.deletion_reason,
+        # A fee is a ledger fact: the amount as a string ("12.50"), null until decided.
+        "fee_amount": money.as_text(booking.fee_amount) if booking.fee_amount is not None else None,
+        "fee_status": booking.fee_status,
+        "fee_waived_at": booking.fee_waived_at,
+        "fee_waived_by": user_json(booking.fee_waived_by),
+        "fee_waiver_reason": booking.fee_waiver_reason,
     }
 
 

@@ -39,7 +39,11 @@ class Command(BaseCommand):
         if not business.sessions.exists():
             demo.create_sessions(business, count=sessions, seed=2026)
             demo.create_bookings(business, count=bookings, seed=2026)
-            self.stdout.write(f"Created {sessions} sessions and {bookings} bookings.")
+            examples = demo.create_fee_examples(business)
+            self.stdout.write(
+                f"Created {sessions} sessions and {bookings} bookings, and a past class "
+                f"whose {len(examples)} bookings show late-cancellation and no-show fees."
+            )
 
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():

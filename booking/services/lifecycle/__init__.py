@@ -5,7 +5,8 @@
   history, queue the emails), the reason's validation and the permission guard;
 - `status`: approve, reject and cancel as staff;
 - `deletion`: soft delete, restore and purge;
-- `client`: a client's own cancellation.
+- `client`: a client's own cancellation;
+- `attendance`: attended and no-show (with the no-show fee), and fee waivers.
 
 Every operation is bulk first (one booking is a bulk call of one); its staff
 actions are declared in `booking.services.actions`.

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
 from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
+from booking.services import charges, links, notifications, rules, throttle
 from booking.services import exceptions as exc
-from booking.services import links, notifications, rules, throttle
 from booking.services.identity import email_matches, phone_matches
-from booking.services.lifecycle.engine import Operation, clean_reason, run, update
+from booking.services.lifecycle.engine import Operation, clean_reason, run, update_with_fees
 from booking.services.rules import Refusal
 
 # The longest contact details a client may type (RFC 5321's address limit).
@@ -87,10 +88,15 @@ def cancel_booking_as_client(
     reference: object,
     proof: Proof,
     reason: object = "",
+    accepted_fee: object = None,
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
 ) -> BookingRequest:
     """A client cancels their own booking, within the business's policy.
+
+    The booking owes the fee `charges.cancellation_quote` gives at `now`, under
+    the lock. With `accepted_fee` (the amount the client was quoted: "12.50"), a
+    different fee due refuses the cancel (FeeChanged, 409) and changes nothing.
 
     Bad input (the reason) is refused before an attempt counts. The proof is
     then checked read-only under the rate limits of the reference and the
@@ -106,24 +112,39 @@ def cancel_booking_as_client(
     """
     booking = find_booking(reference)
     reason = clean_reason(reason)
+    accepted = charges.parse_accepted_fee(accepted_fee)
     limiter = throttle.VerificationLimiter(reference=booking.reference, ip=context.ip_address)
     if not limiter.verified(lambda: proof.verify(booking)):
         raise exc.IdentityNotVerified(NOT_VERIFIED, booking=booking)
-    return _cancel(booking, proof, reason=reason, context=context, now=now or timezone.now())
+    now = now or timezone.now()
+    return _cancel(booking, proof, reason=reason, accepted=accepted, context=context, now=now)
 
 
 def _cancel(
-    booking: BookingRequest, proof: Proof, *, reason: str, context: RequestContext, now: datetime
+    booking: BookingRequest,
+    proof: Proof,
+    *,
+    reason: str,
+    accepted: Decimal | None,
+    context: RequestContext,
+    now: datetime,
 ) -> BookingRequest:
     def check(locked: BookingRequest) -> Refusal | None:
         if locked.is_deleted:
             return Refusal(NOT_FOUND, exc.BookingNotFound)
         if not proof.verify(locked):
             return Refusal(NOT_VERIFIED, exc.IdentityNotVerified)
-        return rules.check_client_cancel(locked, now=now)
+        return rules.check_client_cancel(locked, now=now) or check_fee(locked)
+
+    def check_fee(locked: BookingRequest) -> Refusal | None:
+        # The fee due now, under the lock, is what is charged: the quote's function.
+        fee = charges.cancellation_quote(locked, now=now).fee
+        if accepted is not None and fee != accepted:
+            return Refusal(charges.FEE_CHANGED, exc.FeeChanged)
+        return None
 
     def apply(ready: list[BookingRequest]) -> None:
-        update(
+        update_with_fees(
             ready,
             {
                 "status": BookingStatus.CANCELLED,
@@ -132,6 +153,7 @@ def _cancel(
                 "cancelled_by_client": True,
                 "cancellation_reason": reason,
             },
+            lambda booking: charges.cancellation_quote(booking, now=now).fee,
             actor=None, reason=reason, context=context, now=now,
         )  # fmt: skip
         notifications.bookings_cancelled(ready, by_client=True, notify_client=True)

@@ -18,9 +18,11 @@ Queries per call are bounded by the number of batches, never by rows.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import wraps
 from itertools import batched
 from typing import Any, Protocol, cast
@@ -30,8 +32,8 @@ from django.db.models import QuerySet
 
 from booking.audit import RequestContext
 from booking.models import REASON_MAX_LENGTH, BookingRequest, Business, Session
+from booking.services import charges, history
 from booking.services import exceptions as exc
-from booking.services import history
 from booking.services.ids import pk_in
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
@@ -198,3 +200,26 @@ def update(
         for name, value in fields.items():
             setattr(booking, name, value)
     history.record_changes(bookings, actor=actor, reason=reason, context=context, when=now)
+
+
+def update_with_fees(
+    bookings: list[BookingRequest],
+    fields: dict[str, Any],
+    fee_of: Callable[[BookingRequest], Decimal],
+    *,
+    actor: Any,
+    reason: str,
+    context: RequestContext,
+    now: datetime,
+) -> None:
+    """`update` the locked bookings with `fields` and each one's fee (`charges.fee_fields`).
+
+    One `UPDATE` per distinct amount (a batch's bookings share few sessions and
+    prices), still one historical record per booking.
+    """
+    groups: dict[Decimal, list[BookingRequest]] = defaultdict(list)
+    for booking in bookings:
+        groups[fee_of(booking)].append(booking)
+    for amount, group in groups.items():
+        update(group, {**fields, **charges.fee_fields(amount)},
+               actor=actor, reason=reason, context=context, now=now)  # fmt: skip

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
+from booking import money
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus
-from booking.services import notifications, rules
+from booking.services import charges, notifications, rules
 from booking.services.lifecycle.engine import (
     Operation,
     Selection,
@@ -18,6 +20,7 @@ from booking.services.lifecycle.engine import (
     requires,
     run,
     update,
+    update_with_fees,
 )
 from booking.services.results import BulkResult
 
@@ -86,20 +89,26 @@ def cancel_bookings(
     reason: object = "",
     context: RequestContext = SYSTEM,
     notify_client: bool = True,
+    charge_fee: bool = False,
     now: datetime | None = None,
 ) -> BulkResult:
     """Cancel pending or approved bookings as staff.
 
     Records cancelled_at/by and the reason; one history record each; queues the
     cancellation emails (when the business sends them and `notify_client`) in the
-    same transaction, delivered after commit. Final: there is no un-cancel.
+    same transaction, delivered after commit. No fee unless `charge_fee`: then
+    each booking owes its late-cancellation fee now, as a client cancelling now
+    would (`charges.cancellation_quote`). Final: there is no un-cancel.
     """
     actor = as_actor(actor)
     reason = clean_reason(reason)
     now = now or timezone.now()
 
+    def fee_of(booking: BookingRequest) -> Decimal:
+        return charges.cancellation_quote(booking, now=now).fee if charge_fee else money.ZERO
+
     def apply(ready: list[BookingRequest]) -> None:
-        update(
+        update_with_fees(
             ready,
             {
                 "status": BookingStatus.CANCELLED,
@@ -108,12 +117,12 @@ def cancel_bookings(
                 "cancelled_by_client": False,
                 "cancellation_reason": reason,
             },
-            actor=actor, reason=reason, context=context, now=now,
+            fee_of, actor=actor, reason=reason, context=context, now=now,
         )  # fmt: skip
         notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
 
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
-    # A staff cancellation's rule is about status alone; the policy only says
-    # whether the client is emailed.
-    operation = Operation("cancelled", check, apply, reads_policy=notify_client)
+    # A staff cancellation's rule is about status alone; the policy says whether
+    # the client is emailed, and the booking's terms what a charged fee is.
+    operation = Operation("cancelled", check, apply, reads_policy=notify_client or charge_fee)
     return run(operation, bookings, actor=actor)
