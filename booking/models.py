@@ -216,9 +216,17 @@ class BookingSettings(models.Model):
     natural_key.dependencies = ["booking.business"]  # type: ignore[attr-defined]
 
 
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class SessionQuerySet(TenantQuerySet["Session"]):
     def upcoming(self, *, now: datetime) -> SessionQuerySet:
         return self.filter(starts_at__gt=now)
+
+    def scheduled(self) -> SessionQuerySet:
+        return self.filter(status=SessionStatus.SCHEDULED)
 
 
 class Session(models.Model):
@@ -234,12 +242,20 @@ class Session(models.Model):
         validators=[NOT_NEGATIVE],
         help_text="In the business's currency; cancellation and no-show fees are shares of it.",
     )
+    # Cancelled by the business (`booking.services.sessions`): listed as such, no new bookings.
+    status = models.CharField(max_length=16, choices=SessionStatus, default=SessionStatus.SCHEDULED)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, "+", null=True, blank=True, editable=False
+    )
+    cancellation_reason = models.TextField(blank=True, default="", editable=False)
 
     objects = SessionQuerySet.as_manager()
     history = audited()
 
     class Meta:
         ordering = ["starts_at"]
+        permissions = [("cancel_session", "Can cancel sessions (and their bookings)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
@@ -249,7 +265,12 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({business_time(self.starts_at, self.business)})"
+        cancelled = " — cancelled" if self.is_cancelled else ""
+        return f"{self.title} ({business_time(self.starts_at, self.business)}){cancelled}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
 
 
 class BookingStatus(models.TextChoices):
@@ -396,6 +417,7 @@ class BookingRequest(models.Model):
             ("purge_bookingrequest", "Can permanently delete (purge) bookings"),
             ("export_bookingrequest", "Can export bookings"),
             ("waive_fee_bookingrequest", "Can waive cancellation and no-show fees"),
+            ("move_bookingrequest", "Can move bookings to another session"),
         ]
         indexes = [
             models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),

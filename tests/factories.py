@@ -24,6 +24,7 @@ ALL_BOOKING_PERMISSIONS = [
     "purge_bookingrequest",
     "export_bookingrequest",
     "waive_fee_bookingrequest",
+    "move_bookingrequest",
 ]
 
 

@@ -40,6 +40,7 @@ from booking.services import Skip
 from booking.services import exceptions as exc
 from booking.services.actions import CONFIRMED, Action, Option
 from booking.services.lifecycle import GONE
+from booking.services.lifecycle.moves import eligible_targets
 from booking.services.rules import Refusal
 from booking.services.text import is_id
 
@@ -54,8 +55,21 @@ CONFIRMATION_TEMPLATE = "admin/booking/action_confirmation.html"
 CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 
 
-def option_field(option: Option) -> forms.Field:
-    """The form field asking for an option: a checkbox, ticked by default."""
+class TargetSessionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} — {obj.business.name}"
+
+
+def option_field(option: Option, user: Any = None) -> forms.Field:
+    """The form field asking for an option: a checkbox, ticked by default; or, for a
+    session, a select of the sessions this user may target (scheduled, future, theirs)."""
+    if option.kind == "session":
+        return TargetSessionField(
+            queryset=eligible_targets(user),
+            label=option.label,
+            help_text=option.help_text,
+            empty_label="— choose a session —",
+        )
     return forms.BooleanField(
         required=False, initial=option.default, label=option.label, help_text=option.help_text
     )
@@ -84,6 +98,7 @@ class ConfirmationForm(forms.Form):
         reason_help: str = "",
         options: Sequence[Option] = (),
         unoffered: Sequence[Option] = (),
+        user: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -99,7 +114,7 @@ class ConfirmationForm(forms.Form):
                 + reason.help_text
             )
         for option in self.options:
-            self.fields[option.name] = option_field(option)
+            self.fields[option.name] = option_field(option, user)
         if typed_confirmation:
             self.fields["confirmation"] = forms.CharField(
                 max_length=20,
@@ -111,7 +126,13 @@ class ConfirmationForm(forms.Form):
 
     @classmethod
     def for_action(
-        cls, data: Any, action: Action, *, reason_required: bool, offer_email_options: bool
+        cls,
+        data: Any,
+        action: Action,
+        *,
+        reason_required: bool,
+        offer_email_options: bool,
+        user: Any = None,
     ) -> ConfirmationForm:
         """The form of a declared action: its asked options (email ones where an email goes)."""
         offered = [
@@ -125,6 +146,7 @@ class ConfirmationForm(forms.Form):
             reason_required=reason_required,
             options=offered,
             unoffered=[option for option in action.asked_options if option not in offered],
+            user=user,
         )
 
     def option_values(self) -> dict[str, Any]:
@@ -240,7 +262,9 @@ def confirm_or_run(
     outcomes = preview(action, sample, now=now)
 
     confirmed = request.POST.get("post") == "yes"
-    form = _form(request.POST if confirmed else None, action, queryset, outcomes, truncated)
+    form = _form(
+        request.POST if confirmed else None, action, queryset, outcomes, truncated, request.user
+    )
     if confirmed and form.is_valid():
         return _run(modeladmin, request, queryset, action, form, select_across=select_across)
 
@@ -278,7 +302,12 @@ def confirm_or_run(
 
 
 def _form(
-    data: Any, action: Action, queryset: QuerySet, outcomes: list[Outcome], truncated: bool
+    data: Any,
+    action: Action,
+    queryset: QuerySet,
+    outcomes: list[Outcome],
+    truncated: bool,
+    user: Any,
 ) -> ConfirmationForm:
     """The action's form: a reason required where a selected booking's business asks for
     one, the email options where an email would go (or might: not all previewed)."""
@@ -291,7 +320,11 @@ def _form(
         truncated or any(outcome.emails for outcome in outcomes)
     )
     return ConfirmationForm.for_action(
-        data, action, reason_required=reason_required, offer_email_options=offer_email_options
+        data,
+        action,
+        reason_required=reason_required,
+        offer_email_options=offer_email_options,
+        user=user,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import ua_parser
 
-from booking.services.actions import Event, events
+from booking.services.actions import ANY_VALUE, Event, events
 from booking.services.statuses import STATUSES
 
 TIMELINE_LENGTH = 10
@@ -49,7 +49,9 @@ def describe(record: Any, changed: list[str] | None) -> tuple[str, list[str]]:
         return KINDS.get(record.history_type, record.history_type), []
     changed = [name for name in changed if name not in QUIET_FIELDS]
     for event in EVENTS:
-        if event.field in changed and getattr(record, event.field) == event.value:
+        if event.field in changed and (
+            event.value is ANY_VALUE or getattr(record, event.field) == event.value
+        ):
             others = [name for name in changed if name != event.field]
             return event.label, [name for name in others if name not in event.companions]
     return "Changed", changed

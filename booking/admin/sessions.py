@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from booking.admin.session_cancel import cancel_sessions_action
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
 from booking.models import ACTIVE_STATUSES, BookingQuerySet, BookingRequest, Session
 from booking.times import business_time_html
@@ -35,8 +36,8 @@ class BookingInline(ReadOnlyBookingInline):
 
 @admin.register(Session)
 class SessionAdmin(TenantAdmin):
-    list_display = ["title", "business", "starts_at_local", "booked"]
-    list_filter = [("business", ScopedRelatedFieldListFilter), "starts_at"]
+    list_display = ["title", "business", "starts_at_local", "booked", "status_badge"]
+    list_filter = ["status", ("business", ScopedRelatedFieldListFilter), "starts_at"]
     list_select_related = ["business"]
     # Also the booking form's session autocomplete: title and local time of each match.
     search_fields = ["title", "business__name"]
@@ -45,6 +46,11 @@ class SessionAdmin(TenantAdmin):
     autocomplete_fields = ["business"]
     show_full_result_count = False
     inlines = [BookingInline]
+    readonly_fields = ["status", "cancelled_at", "cancelled_by", "cancellation_reason"]
+    actions = [cancel_sessions_action]
+
+    def has_cancel_session_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("booking.cancel_session")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
@@ -58,3 +64,11 @@ class SessionAdmin(TenantAdmin):
     def booked(self, session: Session) -> str:
         booked_count = session.booked_count  # type: ignore[attr-defined]  # get_queryset's annotation
         return f"{booked_count} / {session.capacity}"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, session: Session) -> str:
+        return format_html(
+            '<span class="booking-badge booking-badge--{}">{}</span>',
+            session.status,
+            session.get_status_display(),
+        )

@@ -43,9 +43,13 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def option_schemas(options: tuple[Option, ...]) -> dict[str, Any]:
-    """The declared options of an action request: booleans, each with its default."""
+    """The declared options of an action request: flags (booleans, with their default), ids."""
     return {
-        option.name: {"type": "boolean", "default": option.default}
+        option.name: (
+            {"type": "integer", "minimum": 1}
+            if option.kind == "session"
+            else {"type": "boolean", "default": option.default}
+        )
         | ({"description": option.description} if option.description else {})
         for option in options
     }

@@ -28,7 +28,7 @@ from django.utils import dateformat, timezone, translation
 from django.utils.html import escape, linebreaks
 
 from booking.emails.models import EmailKind, OutboxEmail
-from booking.models import BookingRequest
+from booking.models import BookingRequest, Session
 from booking.services import charges, links, rules
 from booking.services.policy import terms_of
 
@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 TEMPLATES = {
     EmailKind.CLIENT_CANCELLED: "booking/emails/booking_cancelled",
     EmailKind.STAFF_CANCELLED: "booking/emails/booking_cancelled",
+    EmailKind.SESSION_CANCELLED: "booking/emails/booking_cancelled",
     EmailKind.BUSINESS_NOTICE: "booking/emails/business_cancellation_notice",
     EmailKind.REMOVED: "booking/emails/booking_removed",
+    EmailKind.MOVED: "booking/emails/booking_moved",
     EmailKind.CANCEL_LINK: "booking/emails/cancellation_link",
     EmailKind.NO_SHOW_FEE: "booking/emails/no_show_fee",
 }
@@ -46,8 +48,10 @@ TEMPLATES = {
 HEADLINES = {
     EmailKind.CLIENT_CANCELLED: "you cancelled your booking",
     EmailKind.STAFF_CANCELLED: "your booking was cancelled",
+    EmailKind.SESSION_CANCELLED: "your session was cancelled",
     EmailKind.BUSINESS_NOTICE: "a client cancelled their booking",
     EmailKind.REMOVED: "your booking was removed",
+    EmailKind.MOVED: "your booking was moved",
     EmailKind.CANCEL_LINK: "your cancellation link",
     EmailKind.NO_SHOW_FEE: "a no-show fee for your booking",
 }
@@ -65,12 +69,16 @@ def build(
     now: datetime,
     purged: bool = False,
     reason: str | None = None,
+    previous: Session | None = None,
 ) -> OutboxEmail:
     """An unsaved outbox row for one email about `booking` (its session, business and
     settings loaded, as the lifecycle's locked rows are)."""
     business = booking.session.business
     to_business = kind == EmailKind.BUSINESS_NOTICE
     context = email_context(booking, kind, now=now, purged=purged, reason=reason)
+    if previous is not None:  # a move: the session it was in
+        context["previous_title"] = previous.title
+        context["previous_when"] = local_time(previous.starts_at, business.timezone)
     subject, text_body, html_body = render(kind, context)
     return OutboxEmail(
         kind=kind,
@@ -115,6 +123,8 @@ def email_context(
         "kind": str(kind),
         "headline": HEADLINES[kind],
         "by_client": kind in (EmailKind.CLIENT_CANCELLED, EmailKind.BUSINESS_NOTICE),
+        # The business cancelled the whole session: the wording says so.
+        "session_cancelled": kind == EmailKind.SESSION_CANCELLED,
         "purged": purged,
         "reference": booking.reference,
         "client_name": booking.client_name,

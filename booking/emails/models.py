@@ -28,8 +28,10 @@ from booking.models import BookingRequest, Business, TenantQuerySet
 class EmailKind(models.TextChoices):
     CLIENT_CANCELLED = "client_cancelled", "Client cancelled (to client)"
     STAFF_CANCELLED = "staff_cancelled", "Staff cancelled (to client)"
+    SESSION_CANCELLED = "session_cancelled", "Session cancelled by the business (to client)"
     BUSINESS_NOTICE = "business_notice", "Client cancelled (to business)"
     REMOVED = "removed", "Booking removed (to client)"
+    MOVED = "moved", "Booking moved to another session (to client)"
     CANCEL_LINK = "cancel_link", "Cancellation link (to client)"
     NO_SHOW_FEE = "no_show_fee", "No-show fee (to client)"
 

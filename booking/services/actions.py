@@ -27,7 +27,9 @@ Adding an action is two steps:
 2. declare it below with `Action(...)` and add it to `ACTIONS`.
 
 Options are declared with `Option`: a flag a person or a client program sets
-(`NOTIFY_CLIENT`), or `CONFIRMED`, which the interface sets from its own
+(`NOTIFY_CLIENT`), a session to act towards (`TARGET_SESSION`: a select of the
+eligible sessions on the confirmation page, an integer id in the API), or
+`CONFIRMED`, which the interface sets from its own
 confirmation gesture (the typed word in the admin; `confirm` equal to the
 reference in the API) and which an action on `PATCH` may not need.
 """
@@ -60,7 +62,10 @@ class Option:
     label: str  # the confirmation form's label
     help_text: str = ""
     description: str = ""  # the API documentation's
-    default: bool = True
+    default: Any = True
+    # "flag": a boolean (a checkbox; a JSON true/false). "session": a session's id (a
+    # select of the sessions the actor may target; a JSON integer), required.
+    kind: Literal["flag", "session"] = "flag"
     # False: not asked of anyone; the interface sets it from its own confirmation step.
     asked: bool = True
     # Offered on the confirmation page only where a selected booking would get an email.
@@ -82,12 +87,25 @@ CHARGE_FEE = Option(
     description="Record each booking's late-cancellation fee due now. Default false.",
     default=False,
 )
+TARGET_SESSION = Option(
+    name="session",
+    label="Move to session",
+    help_text="A scheduled, future session of the same business; "
+    "bookings that do not fit are skipped.",
+    description="The id of the session to move to (action `move`): a scheduled, "
+    "future session of the same business.",
+    default=None,
+    kind="session",
+)
 CONFIRMED = Option(
     name="confirmed",
     label="Confirmed",
     default=False,
     asked=False,
 )
+
+
+ANY_VALUE = object()  # an `Event` whose field changed to any value (a move's session)
 
 
 @dataclass(frozen=True)
@@ -302,12 +320,26 @@ WAIVE_FEE = Action(
     reason_required=True,
     event=Event("fee_status", FeeStatus.WAIVED, "Fee waived", WAIVER_FIELDS),
 )
+MOVE = Action(
+    name="move",
+    admin_action="move_bookings",
+    service=lifecycle.move_bookings,
+    title="Move bookings to another session",
+    verb="move",
+    will="will be moved (if the session has room)",
+    description="Move this booking to another session",
+    description_plural="Move selected bookings to another session",
+    check=lambda booking, reason: rules.check_movable(booking),
+    emails=lambda booking, now: True,
+    options=(TARGET_SESSION, NOTIFY_CLIENT),
+    event=Event("session", ANY_VALUE, "Moved"),
+)
 
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
         APPROVE, REJECT, CANCEL, SOFT_DELETE, RESTORE, PURGE,
-        MARK_ATTENDED, MARK_NO_SHOW, WAIVE_FEE,
+        MARK_ATTENDED, MARK_NO_SHOW, WAIVE_FEE, MOVE,
     )
 }  # fmt: skip
 

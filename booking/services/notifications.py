@@ -10,7 +10,9 @@ for the no-show fee notice):
 
 - a client's own cancellation: the client (a confirmation) and the business's
   `contact_email` (a notice);
-- a staff cancellation: the client, unless staff unticked "notify client";
+- a staff cancellation: the client, unless staff unticked "notify client"; when
+  staff cancelled the whole session, the email says the business cancelled it;
+- a staff move to another session: the client, with the old and the new time;
 - a staff soft delete or purge of an active future booking: the client (the
   lifecycle passes only those bookings, and none when "notify client" is off);
 - a no-show that owes a fee: the client, unless staff unticked "notify client"
@@ -31,7 +33,7 @@ from django.utils import timezone
 
 from booking.emails import messages, outbox
 from booking.emails.models import EmailKind, OutboxEmail
-from booking.models import BookingRequest
+from booking.models import BookingRequest, Session
 from booking.services import rules
 
 # Requests for a cancellation link within one window send one email.
@@ -47,9 +49,17 @@ def _stamp(moment: datetime | None) -> str:
 
 
 def bookings_cancelled(
-    bookings: Sequence[BookingRequest], *, by_client: bool, notify_client: bool
+    bookings: Sequence[BookingRequest],
+    *,
+    by_client: bool,
+    notify_client: bool,
+    session_cancelled: bool = False,
 ) -> None:
-    """Queue the cancellation emails: the client's, and the business's for a client's own."""
+    """Queue the cancellation emails: the client's, and the business's for a client's own.
+
+    `session_cancelled`: staff cancelled the whole session, and the client's email
+    says so (the business cancelled the class, not the client's booking alone).
+    """
     if not (by_client or notify_client):
         return
     now = timezone.now()
@@ -66,7 +76,8 @@ def bookings_cancelled(
                 emails.append(messages.build(booking, EmailKind.BUSINESS_NOTICE,
                                              dedupe_key=key, batch=batch, now=now))  # fmt: skip
         elif notify_client:
-            emails.append(messages.build(booking, EmailKind.STAFF_CANCELLED,
+            kind = EmailKind.SESSION_CANCELLED if session_cancelled else EmailKind.STAFF_CANCELLED
+            emails.append(messages.build(booking, kind,
                                          dedupe_key=key, batch=batch, now=now))  # fmt: skip
     outbox.queue(emails, batch=batch)
 
@@ -103,6 +114,35 @@ def no_show_fees(bookings: Sequence[BookingRequest]) -> None:
     batch = outbox.new_batch()
     emails = [
         messages.build(booking, EmailKind.NO_SHOW_FEE, dedupe_key="no_show", batch=batch, now=now)
+        for booking in bookings
+    ]
+    outbox.queue(emails, batch=batch)
+
+
+def bookings_moved(
+    bookings: Sequence[BookingRequest],
+    *,
+    previous: dict[int, Session],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Queue the notice to clients whose bookings staff moved: the old and the new time.
+
+    Sent whatever `send_cancellation_emails` says (that switch is about
+    cancellations; a client must learn that their session changed), unless staff
+    unticked "notify client" (the caller then does not call this).
+    """
+    batch = outbox.new_batch()
+    emails = [
+        messages.build(
+            booking,
+            EmailKind.MOVED,
+            dedupe_key=f"moved:{booking.session_id}:{_stamp(now)}",
+            batch=batch,
+            now=now,
+            reason=reason,
+            previous=previous[booking.pk],
+        )
         for booking in bookings
     ]
     outbox.queue(emails, batch=batch)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from booking.models import ACTIVE_STATUSES, BookingRequest, BookingSettings, BookingStatus
+from booking.models import (
+    ACTIVE_STATUSES,
+    BookingRequest,
+    BookingSettings,
+    BookingStatus,
+    Session,
+    SessionStatus,
+)
 from booking.services import exceptions as exc
 from booking.services.policy import terms_of
 from booking.services.statuses import STATUSES
@@ -122,3 +129,34 @@ def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | 
 def is_active_future(booking: BookingRequest, *, now: datetime) -> bool:
     """A booking whose client still expects to attend: worth telling of its removal."""
     return booking.status in ACTIVE_STATUSES and booking.session.starts_at > now
+
+
+def check_movable(booking: BookingRequest) -> Refusal | None:
+    """Only an active booking (pending or approved, not deleted) moves to another session."""
+    if booking.is_deleted:
+        return DELETED
+    if booking.status not in ACTIVE_STATUSES:
+        return Refusal(f"{booking.get_status_display().lower()}: only active bookings move",
+                       exc.InvalidTransition)  # fmt: skip
+    return None
+
+
+def check_move_target(target: Session, *, now: datetime) -> Refusal | None:
+    """A booking moves only into a scheduled session that has not started."""
+    if target.status != SessionStatus.SCHEDULED:
+        return Refusal("the target session is cancelled", exc.InvalidTransition)
+    if target.starts_at <= now:
+        return Refusal("the target session has already started", exc.InvalidTransition)
+    return None
+
+
+def check_move(booking: BookingRequest, target: Session) -> Refusal | None:
+    """The rule for one booking against a valid target (room is counted under the lock)."""
+    refusal = check_movable(booking)
+    if refusal is not None:
+        return refusal
+    if booking.session.business_id != target.business_id:
+        return Refusal("the target session is another business's", exc.InvalidInput)
+    if booking.session_id == target.pk:
+        return Refusal("already in that session", exc.InvalidTransition)
+    return None

@@ -63,8 +63,17 @@ def ready_for(action, session):
     raise AssertionError(f"no test booking that {action.name} changes")
 
 
+def option_values(action, booking):
+    """The options the run needs beyond the defaults: a target for a session option."""
+    values = {CONFIRMED.name: True}
+    for option in action.options:
+        if option.kind == "session":
+            values[option.name] = make_session(business=booking.session.business).pk
+    return values
+
+
 def run(action, booking, actor):
-    return action.run(booking, actor=actor, reason="tidy", options={CONFIRMED.name: True})
+    return action.run(booking, actor=actor, reason="tidy", options=option_values(action, booking))
 
 
 def test_the_contract_s_actions_are_declared_with_their_pinned_names():
@@ -146,7 +155,9 @@ def test_openapi_lists_the_patch_actions_and_their_options():
 
     assert request["action"]["enum"] == list(params.PATCH_ACTIONS)
     for option in params.PATCH_OPTIONS:
-        assert request[option.name]["type"] == "boolean"
+        assert request[option.name]["type"] == (
+            "integer" if option.kind == "session" else "boolean"
+        )
     for option in params.DELETE_OPTIONS:
         assert schemas["PurgeRequest"]["properties"][option.name]["type"] == "boolean"
 

@@ -123,7 +123,7 @@ def test_cancel_passes_notify_client_from_the_checkbox(desk, session, monkeypatc
     monkeypatch.setattr(
         notifications,
         "bookings_cancelled",
-        lambda bookings, *, by_client, notify_client: calls.append(notify_client),
+        lambda bookings, *, by_client, notify_client, **_: calls.append(notify_client),
     )
     ticked, unticked = make_booking(session=session), make_booking(session=session)
 
@@ -277,6 +277,7 @@ def test_every_action_for_a_fully_permitted_user_and_no_delete_selected(desk, bo
         "soft_delete_bookings",
         "restore_bookings",
         "purge_bookings",
+        "move_bookings",
         "export_admin_action",  # django-import-export's, with the export permission
     }
 

@@ -162,6 +162,8 @@ def test_staff_ids_of_another_business_are_skipped_as_not_found(staff, other_bus
         session=make_session(business=other_business), is_deleted=action == "restore"
     )
     options = {"confirmed": True} if action == "purge" else {}
+    if action == "move":  # a target of the staff's own business
+        options["session"] = make_session(business=staff.businesses.get()).pk
 
     result = services.ACTIONS[action].service([theirs.pk], actor=staff, reason="x", **options)
 
@@ -204,6 +206,8 @@ def test_staff_of_no_business_finds_nothing(booking):
 
 def _queries(action, bookings, actor):
     options = {"reason": "tidy", **({"confirmed": True} if action == "purge" else {})}
+    if action == "move":  # a target with room for every booking
+        options["session"] = make_session(business=bookings[0].session.business, capacity=1000).pk
     ids = [b.pk for b in bookings]
     with CaptureQueriesContext(connection) as captured:
         result = services.ACTIONS[action].service(ids, actor=actor, **options)
@@ -238,7 +242,9 @@ def test_bulk_query_count_does_not_grow_with_rows(
 
     staff.has_perm(services.ACTIONS[action].permission)  # load the permission cache once
 
-    with django_assert_max_num_queries(10):
+    # A move also creates its target here (2 queries), then locks it and counts its
+    # bookings in a savepoint of its own (4 more): still a constant.
+    with django_assert_max_num_queries(16 if action == "move" else 10):
         few_queries = _queries(action, few, staff)
     many_queries = _queries(action, many, staff)
 

@@ -106,10 +106,20 @@ class ListQuery:
         )
 
 
+def json_id(name: str, value: Any) -> int | None:
+    """An id of a JSON body: a positive integer (not a boolean or a string), or null."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return value
+    raise InvalidInput(f"{name} must be an id (a positive whole number)")
+
+
 def body_options(data: dict[str, Any], options: tuple[Option, ...]) -> dict[str, Any]:
-    """The declared options of a JSON body: each a boolean, its default when absent."""
+    """The declared options of a JSON body: a flag is a boolean, a session an id; each its
+    default when absent."""
     return {
-        option.name: json_bool(option.name, data.get(option.name, option.default))
+        option.name: (json_id if option.kind == "session" else json_bool)(
+            option.name, data.get(option.name, option.default)
+        )
         for option in options
     }
 

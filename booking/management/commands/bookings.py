@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "clean": "clean",
     "purge-deleted": "purge_deleted",
     "erase": "erase",
+    "cancel-session": "cancel_session",
 }
 
 
@@ -30,7 +31,7 @@ def _module(name: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Manage bookings: demo data, cleanup, retention and erasure."
+    help = "Manage bookings: demo data, cleanup, retention, erasure and session cancellation."
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -5,6 +5,7 @@
   history, queue the emails), the reason's validation and the permission guard;
 - `status`: approve, reject and cancel as staff;
 - `deletion`: soft delete, restore and purge;
+- `moves`: moving bookings to another session of the same business;
 - `client`: a client's own cancellation;
 - `attendance`: attended and no-show (with the no-show fee), and fee waivers.
 
@@ -26,6 +27,7 @@ from booking.services.lifecycle.engine import (
     ensure_permitted,
     requires,
 )
+from booking.services.lifecycle.moves import move_bookings
 from booking.services.lifecycle.status import approve_bookings, cancel_bookings, reject_bookings
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "cancel_bookings",
     "clean_reason",
     "ensure_permitted",
+    "move_bookings",
     "purge_bookings",
     "reject_bookings",
     "requires",

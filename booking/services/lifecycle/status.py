@@ -100,6 +100,26 @@ def cancel_bookings(
     each booking owes its late-cancellation fee now, as a client cancelling now
     would (`charges.cancellation_quote`). Final: there is no un-cancel.
     """
+    return cancel_as_staff(
+        bookings, actor=actor, reason=reason, context=context,
+        notify_client=notify_client, charge_fee=charge_fee, now=now,
+    )  # fmt: skip
+
+
+def cancel_as_staff(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    charge_fee: bool = False,
+    now: datetime | None = None,
+    session_cancelled: bool = False,
+) -> BulkResult:
+    """A staff cancellation, unguarded: `cancel_bookings`, and a session's cancellation
+    (`booking.services.sessions`, guarded by its own permission; it never charges a
+    fee), whose emails say that the business cancelled the session (`session_cancelled`)."""
     actor = as_actor(actor)
     reason = clean_reason(reason)
     now = now or timezone.now()
@@ -119,7 +139,9 @@ def cancel_bookings(
             },
             fee_of, actor=actor, reason=reason, context=context, now=now,
         )  # fmt: skip
-        notifications.bookings_cancelled(ready, by_client=False, notify_client=notify_client)
+        notifications.bookings_cancelled(
+            ready, by_client=False, notify_client=notify_client, session_cancelled=session_cancelled
+        )
 
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
     # A staff cancellation's rule is about status alone; the policy says whether

@@ -1,0 +1,113 @@
+"""Moving bookings to another session of the same business (see `engine` for the shape).
+
+The target session's row is locked first (sessions before bookings, as every
+path that locks both does), then the bookings in primary-key order. Under those
+locks the target's active bookings (pending or approved, not deleted) are
+counted once; each booking then moves while the target has room, else it is
+skipped ("the target session is full"). Two concurrent moves into one last spot
+queue on the target's lock, so the second counts the first's booking: capacity
+holds under any interleaving.
+
+A target of another business (or not the actor's), cancelled, or already
+started refuses the whole call before anything changes. The historical record
+of each moved booking holds the new session next to the previous record's old
+one (the timeline shows "Moved"); the client is emailed the old and the new
+time, in the business's time zone, unless `notify_client` is off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest, Session
+from booking.services import exceptions as exc
+from booking.services import notifications, rules
+from booking.services.lifecycle.engine import (
+    Operation,
+    Selection,
+    as_actor,
+    clean_reason,
+    requires,
+    run,
+    update,
+)
+from booking.services.results import BulkResult
+from booking.services.rules import Refusal
+
+FULL = Refusal("the target session is full", exc.InvalidTransition)
+
+
+def eligible_targets(actor: Any, *, now: datetime | None = None) -> Any:
+    """Sessions a booking may move to: the actor's, scheduled, not yet started."""
+    sessions = Session.objects.scheduled().upcoming(now=now or timezone.now())
+    if actor is not None:
+        sessions = sessions.for_user(actor)
+    return sessions.select_related("business").order_by("starts_at", "pk")
+
+
+def lock_target(session: object, actor: Any, *, now: datetime) -> Session:
+    """The target session, locked; refused (nothing changes) unless it may take bookings."""
+    pk = session.pk if isinstance(session, Session) else session
+    if isinstance(pk, bool) or not isinstance(pk, int) or pk < 1:
+        raise exc.InvalidInput("session must be a session's id")
+    rows = Session.objects.filter(pk=pk)
+    if actor is not None:
+        rows = rows.for_user(actor)
+    target = rows.select_related("business").select_for_update(of=("self",)).first()
+    if target is None:
+        raise exc.InvalidInput("the target session does not exist or is not yours")
+    refusal = rules.check_move_target(target, now=now)
+    if refusal is not None:
+        raise refusal.error(refusal.message)
+    return target
+
+
+def room_in(target: Session) -> int:
+    taken = BookingRequest.objects.filter(session=target).active().count()
+    return max(target.capacity - taken, 0)
+
+
+@requires("booking.move_bookingrequest", to="move")
+def move_bookings(
+    bookings: Selection,
+    *,
+    actor: Any,
+    reason: object = "",
+    context: RequestContext = SYSTEM,
+    session: object = None,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Move active bookings into `session` (an id or a Session) while it has room."""
+    actor = as_actor(actor)
+    reason = clean_reason(reason)
+    now = now or timezone.now()
+    if session is None:
+        raise exc.InvalidInput("session is required: the id of the session to move to")
+    with transaction.atomic():
+        target = lock_target(session, actor, now=now)
+        room = [room_in(target)]
+
+        def check(booking: BookingRequest) -> Refusal | None:
+            refusal = rules.check_move(booking, target)
+            if refusal is None:
+                if room[0] < 1:
+                    return FULL
+                room[0] -= 1
+            return refusal
+
+        def apply(ready: list[BookingRequest]) -> None:
+            previous = {booking.pk: booking.session for booking in ready}
+            update(ready, {"session_id": target.pk},
+                   actor=actor, reason=reason, context=context, now=now)  # fmt: skip
+            for booking in ready:
+                BookingRequest.session.field.set_cached_value(booking, target)
+            if notify_client:
+                notifications.bookings_moved(ready, previous=previous, reason=reason, now=now)
+
+        return run(Operation("moved", check, apply), bookings, actor=actor)

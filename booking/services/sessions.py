@@ -1,0 +1,181 @@
+"""Sessions cancelled by the business: the session, then every active booking in it.
+
+`cancel_sessions` is bulk first (one session is a bulk call of one), in one
+transaction:
+
+1. the selected sessions are locked in primary-key order (`select_for_update`),
+   scoped to the actor's businesses, so that a forged id of another business
+   is skipped as missing and two concurrent calls cannot both cancel one session;
+2. each scheduled session becomes `cancelled` (who, when, why), with one
+   historical record each carrying user, reason, IP and user agent;
+3. every active booking (pending or approved, not deleted) of the selected
+   sessions is cancelled as a staff cancellation through the life cycle's engine
+   (`lifecycle.status.cancel_as_staff`: locked, re-checked, one historical record
+   and, unless `notify_client` is off, one email each whose wording says the
+   business cancelled the session). A staff cancellation charges no fee.
+
+Sessions are locked before their bookings, as every path that locks both does
+(moving bookings locks its target session first), so the two never deadlock.
+
+Running it again changes nothing more: cancelled sessions are skipped ("already
+cancelled"), and their bookings, all cancelled, are no longer active, so no
+email goes out twice. The bookings of an already-cancelled session are still
+swept, so a run cut short (a crash between batches of a background job) is
+finished by running it again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from booking.audit import SYSTEM, RequestContext
+from booking.models import BookingRequest, Session, SessionStatus
+from booking.services import exceptions as exc
+from booking.services.lifecycle.engine import as_actor, clean_reason
+from booking.services.lifecycle.status import cancel_as_staff
+from booking.services.results import BulkResult
+
+CANCEL_PERMISSION = "booking.cancel_session"
+
+SessionSelection = QuerySet[Session] | Session | Iterable[int]
+
+MISSING = "no longer exists or is not yours"
+ALREADY_CANCELLED = "already cancelled"
+
+
+@dataclass(frozen=True)
+class SessionSkip:
+    session: Session | None
+    session_id: int
+    reason: str
+
+
+@dataclass
+class SessionResult:
+    """What `cancel_sessions` did: sessions cancelled or skipped, and their bookings."""
+
+    done: list[Session] = field(default_factory=list)
+    skipped: list[SessionSkip] = field(default_factory=list)
+    bookings: BulkResult = field(default_factory=lambda: BulkResult(verb="cancelled"))
+
+    def summary(self) -> str:
+        """ "2 sessions cancelled (14 bookings cancelled); 1 skipped: already cancelled"."""
+        sessions = "session" if len(self.done) == 1 else "sessions"
+        bookings = "booking" if self.bookings.done_count == 1 else "bookings"
+        text = (
+            f"{len(self.done)} {sessions} cancelled "
+            f"({self.bookings.done_count} {bookings} cancelled)"
+        )
+        if self.skipped:
+            reasons = Counter(skip.reason for skip in self.skipped)
+            listed = ", ".join(
+                f"{count} {reason}" if len(reasons) > 1 else reason
+                for reason, count in reasons.most_common()
+            )
+            text += f"; {len(self.skipped)} skipped: {listed}"
+        return capfirst(text)
+
+
+def _ids(sessions: SessionSelection) -> list[int]:
+    if isinstance(sessions, Session):
+        return [sessions.pk]
+    if isinstance(sessions, QuerySet):
+        return sorted(sessions.order_by().values_list("pk", flat=True).distinct())
+    return sorted({int(pk) for pk in sessions})
+
+
+def check_permitted(actor: Any) -> Any:
+    """The actor (None: the system, an operator's command) may cancel sessions."""
+    actor = as_actor(actor)
+    if actor is not None and not actor.has_perm(CANCEL_PERMISSION):
+        raise exc.NotPermitted("you do not have permission to cancel sessions")
+    return actor
+
+
+def required_reason(reason: object) -> str:
+    """A session's cancellation is told to every client: its reason is required."""
+    reason = clean_reason(reason)
+    if not reason:
+        raise exc.ReasonRequired("a reason is required to cancel a session")
+    return reason
+
+
+def active_bookings(session_ids: Iterable[int]) -> QuerySet[BookingRequest]:
+    """The bookings a session's cancellation cancels: pending or approved, not deleted."""
+    return BookingRequest.objects.filter(session_id__in=list(session_ids)).active()
+
+
+def cancel_sessions(
+    sessions: SessionSelection,
+    *,
+    actor: Any,
+    reason: object,
+    context: RequestContext = SYSTEM,
+    notify_client: bool = True,
+    now: datetime | None = None,
+) -> SessionResult:
+    """Cancel sessions as the business, and every active booking in them (see the module)."""
+    actor = check_permitted(actor)
+    reason = required_reason(reason)
+    now = now or timezone.now()
+    ids = _ids(sessions)
+    result = SessionResult()
+    with transaction.atomic():
+        rows = Session.objects.filter(pk__in=ids)
+        if actor is not None:
+            rows = rows.for_user(actor)
+        locked = list(
+            rows.select_related("business").select_for_update(of=("self",)).order_by("pk")
+        )
+        found = {session.pk for session in locked}
+        result.skipped.extend(SessionSkip(None, pk, MISSING) for pk in ids if pk not in found)
+        for session in locked:
+            if session.is_cancelled:
+                result.skipped.append(SessionSkip(session, session.pk, ALREADY_CANCELLED))
+            else:
+                result.done.append(session)
+        _mark_cancelled(result.done, actor=actor, reason=reason, context=context, now=now)
+        result.bookings = cancel_as_staff(
+            active_bookings(found),
+            actor=actor,
+            reason=reason,
+            context=context,
+            notify_client=notify_client,
+            now=now,
+            session_cancelled=True,
+        )
+    return result
+
+
+def _mark_cancelled(
+    sessions: list[Session], *, actor: Any, reason: str, context: RequestContext, now: datetime
+) -> None:
+    if not sessions:
+        return
+    fields = {
+        "status": SessionStatus.CANCELLED,
+        "cancelled_at": now,
+        "cancelled_by": actor,
+        "cancellation_reason": reason,
+    }
+    Session.objects.filter(pk__in=[session.pk for session in sessions]).update(**fields)
+    for session in sessions:
+        for name, value in fields.items():
+            setattr(session, name, value)
+    Session.history.bulk_history_create(
+        sessions,
+        update=True,
+        default_user=actor,
+        default_change_reason=reason,
+        default_date=now,
+        custom_historical_attrs=context.as_history_attrs(),
+    )

@@ -1,0 +1,64 @@
+"""A staff member cancels a whole session in the admin, in a real browser.
+
+Screenshots of each step land in tests/artifacts/<test name>/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.emails.models import EmailKind, OutboxEmail
+from booking.models import BookingRequest, BookingStatus, Session, SessionStatus
+from tests.browser.conftest import DESKTOP
+from tests.factories import (
+    ALL_BOOKING_PERMISSIONS,
+    make_booking,
+    make_business,
+    make_session,
+    make_staff,
+)
+
+PASSWORD = "correct horse battery staple"
+PERMISSIONS = [*ALL_BOOKING_PERMISSIONS, "view_session", "change_session", "cancel_session"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_a_session_and_read_the_summary(live_server, browser, artifacts):
+    business = make_business(slug="johnny-bravo-fitness-center", name="Johnny Bravo Fitness Center")
+    make_staff(username="desk", businesses=(business,), password=PASSWORD, permissions=PERMISSIONS)
+    session = make_session(business=business, title="Morning Spin")
+    make_session(business=business, title="Evening Yoga")
+    for name in ["Ada Lovelace", "Grace Hopper", "Alan Turing"]:
+        make_booking(session=session, client_name=name, client_email=f"{name.split()[0]}@x.test")
+    page = browser.new_page(viewport=DESKTOP)
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/booking/session/")
+    page.fill("input[name=username]", "desk")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/booking/session/")
+    page.screenshot(path=artifacts / "01-sessions.png")
+
+    row = page.locator("#result_list tr", has_text="Morning Spin")
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "cancel_sessions")
+    page.click("button[name=index]")
+    page.wait_for_selector("#booking-summary")
+    summary = page.inner_text("#booking-summary")
+    assert "1 session will be cancelled" in summary
+    assert "3 active bookings (pending or approved) will be cancelled" in summary
+    assert page.is_checked("input[name=notify_client]")
+    page.fill("textarea[name=reason]", "Instructor ill")
+    page.screenshot(path=artifacts / "02-confirmation.png", full_page=True)
+
+    page.click("text=Yes, cancel 1 session (3 active bookings)")
+    page.wait_for_selector("ul.messagelist")
+    page.screenshot(path=artifacts / "03-done.png")
+
+    assert page.locator("ul.messagelist li").first.inner_text() == (
+        "1 session cancelled (3 bookings cancelled)"
+    )
+    assert "Cancelled" in page.locator("#result_list tr", has_text="Morning Spin").inner_text()
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.CANCELLED
+    assert not BookingRequest.objects.filter(status=BookingStatus.PENDING, session=session).exists()
+    assert OutboxEmail.objects.filter(kind=EmailKind.SESSION_CANCELLED).count() == 3
