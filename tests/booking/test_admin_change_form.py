@@ -128,6 +128,7 @@ def test_a_live_pending_booking_offers_every_action_but_restore(client, staff, b
         "cancel_bookings",
         "soft_delete_bookings",
         "purge_bookings",
+        "move_bookings",
     ]
 
 
@@ -156,7 +157,7 @@ def test_a_business_that_forbids_deletion_offers_neither_delete_nor_purge(client
     settings.save()
     approved = make_booking(session=make_session(business=business), status="approved")
 
-    assert offered_actions(client, approved) == ["cancel_bookings"]
+    assert offered_actions(client, approved) == ["cancel_bookings", "move_bookings"]
 
 
 @pytest.mark.django_db
