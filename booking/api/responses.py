@@ -15,6 +15,39 @@ from booking.services.exceptions import BookingError, InvalidInput
 from booking.services.text import storable
 
 MAX_BODY_BYTES = 16 * 1024
+# Our bodies are flat objects. Deeper nesting is refused before parsing: the
+# parser recurses per level, and on Python 3.12 a few kilobytes of `[[[[…`
+# overflow its stack (a RecursionError, which must not become a 500).
+MAX_JSON_DEPTH = 16
+OPENERS, CLOSERS, QUOTE, BACKSLASH = frozenset(b"[{"), frozenset(b"]}"), ord('"'), ord("\\")
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in `body` (brackets inside strings do not count).
+
+    Hand-written because the standard parser offers no depth limit: one linear
+    pass, run only when the body has enough brackets for the depth to matter.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == BACKSLASH:
+                escaped = True
+            elif byte == QUOTE:
+                in_string = False
+        elif byte == QUOTE:
+            in_string = True
+        elif byte in OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in CLOSERS:
+            depth -= 1
+    return deepest
 
 
 def json_error(status: int, error: str, **details: Any) -> JsonResponse:
@@ -32,9 +65,12 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
         raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
     if not request.body.strip():
         return {}
+    if json_depth(request.body) > MAX_JSON_DEPTH:
+        raise InvalidInput(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: a few kilobytes of `[[[[…` nest deeper than the parser's stack.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")

@@ -15,12 +15,23 @@ from django.http import HttpRequest, JsonResponse
 
 from booking.api.responses import read_json_object
 from booking.api.staff.guard import staff_endpoint
-from booking.api.staff.params import DELETE_ACTION, ActionRequest, ListQuery, PurgeRequest
+from booking.api.staff.params import (
+    DELETE_ACTION,
+    PATCH_ACTIONS,
+    ActionRequest,
+    ListQuery,
+    PurgeRequest,
+)
 from booking.api.staff.serializers import booking_json, history_json, with_api_related
 from booking.audit import RequestContext
 from booking.models import BookingRequest, Business
-from booking.services.actions import CONFIRMED
-from booking.services.exceptions import BookingNotFound, ConfirmationRequired, InvalidInput
+from booking.services.actions import ACTIONS, CONFIRMED
+from booking.services.exceptions import (
+    BookingNotFound,
+    ConfirmationRequired,
+    InvalidInput,
+    NotPermitted,
+)
 
 NOT_FOUND = "booking not found"
 
@@ -93,8 +104,20 @@ def _find(request: HttpRequest, booking_id: int) -> BookingRequest:
     return booking
 
 
+def _ensure_permitted(request: HttpRequest, names: tuple[str, ...]) -> None:
+    if not any(request.user.has_perm(ACTIONS[name].permission) for name in names):
+        raise NotPermitted(f"you do not have permission to {names[0].replace('_', '-')} bookings")
+
+
 def _act(request: HttpRequest, booking_id: int) -> JsonResponse:
-    command = ActionRequest.parse(read_json_object(request))
+    # Permission before input: a user who may do none of the actions gets 403
+    # whatever they sent, and a named action's permission is checked before the
+    # rest of the body is validated.
+    _ensure_permitted(request, PATCH_ACTIONS)
+    data = read_json_object(request)
+    if data.get("action") in PATCH_ACTIONS:
+        _ensure_permitted(request, (data["action"],))
+    command = ActionRequest.parse(data)
     booking = _find(request, booking_id)
     result = command.action.run(
         booking,
@@ -108,6 +131,7 @@ def _act(request: HttpRequest, booking_id: int) -> JsonResponse:
 
 
 def _purge(request: HttpRequest, booking_id: int) -> JsonResponse:
+    _ensure_permitted(request, (DELETE_ACTION.name,))  # 403 before any input is read
     command = PurgeRequest.parse(read_json_object(request), request.GET)
     booking = _find(request, booking_id)
     if command.confirm != booking.reference:
