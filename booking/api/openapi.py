@@ -411,7 +411,7 @@ PUBLIC_PATHS: dict[str, Any] = {
             "responses": {
                 "200": json_body(ref("ClientBooking"), "The booking, without personal data."),
                 "404": error("Unknown or deleted reference."),
-                "429": error("Too many attempts."),
+                "429": error("This IP has made too many failed attempts or unknown look-ups."),
             },
         },
     },
@@ -438,7 +438,10 @@ PUBLIC_PATHS: dict[str, Any] = {
                     "Already cancelled, or not cancellable; or the fee due is not the "
                     "accepted_fee (code fee_changed, with the new cancellation_quote)."
                 ),
-                "429": error("Too many failed verifications of this reference."),
+                "429": error("Too many failed verifications of this reference or from this IP."),
+                "503": error(
+                    "The rate limiter cannot be reached; nothing changed (see Retry-After)."
+                ),
             },
         },
     },

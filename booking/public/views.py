@@ -27,7 +27,7 @@ from booking.models import BookingRequest, BookingStatus
 from booking.public.forms import CancelForm, LinkRequestForm, SignedLinkCancelForm
 from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
-from booking.services.lifecycle.client import find_booking
+from booking.services.lifecycle.client import find_booking, look_up
 from booking.services.links import TokenCheck
 from booking.services.statuses import STATUSES
 from booking.services.summary import Summary
@@ -80,9 +80,23 @@ def _wait_words(seconds: int) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
+UNAVAILABLE = Notice(
+    "Please try again in a few minutes",
+    "We cannot check your request right now, so nothing has been changed. "
+    "Please try again in a few minutes, or contact the business.",
+)
+IP_LOCKED = Notice(
+    "Too many attempts",
+    "For your security, booking look-ups from your network are paused after many "
+    "attempts that did not match a booking. Try again in {wait}.",
+)
+
+
 def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
     """The page's wording of a refusal (the API sends the service's own message)."""
     business = summary.business.name
+    if isinstance(error, exc.ServiceUnavailable):
+        return UNAVAILABLE
     if isinstance(error, exc.RateLimited):
         wait = _wait_words(int(error.details.get("retry_after", 60)))
         return Notice(
@@ -155,8 +169,7 @@ def _render_page(
         notice = Notice(notice.title, notice.text, notice.contact, kind="info")
     locked_for = 0
     if summary.can_cancel and notice is None:
-        ip = client_ip(request)
-        locked_for = throttle.VerificationLimiter(reference=booking.reference, ip=ip).locked_for()
+        locked_for = max(_waits(request, booking))
         if locked_for:
             notice = notice_for(exc.RateLimited("", retry_after=locked_for), summary)
     return render(
@@ -177,25 +190,75 @@ def _render_page(
     )
 
 
+def _waits(request: HttpRequest, booking: BookingRequest) -> tuple[int, int]:
+    """The reference's and the IP's lock-out, for display; (0, 0) when the limiter is down.
+
+    Showing the page is read-only, so it fails open: the POSTs that need the
+    limiter refuse on their own (503).
+    """
+    limiter = throttle.VerificationLimiter(reference=booking.reference, ip=client_ip(request))
+    try:
+        return limiter.waits()
+    except exc.ServiceUnavailable:
+        return 0, 0
+
+
 def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "booking/public/not_found.html", {"reference": reference[:32]}, status=404
     )
 
 
+def _refused_page(request: HttpRequest, error: exc.BookingError) -> HttpResponse:
+    """A refusal that shows no booking: the IP is locked out (429), or the limiter is down (503)."""
+    notice = UNAVAILABLE
+    if isinstance(error, exc.RateLimited):
+        wait = _wait_words(int(error.details.get("retry_after", 60)))
+        notice = Notice(IP_LOCKED.title, IP_LOCKED.text.format(wait=wait))
+    response = render(request, "booking/public/refused.html", {"notice": notice},
+                      status=error.status_code)  # fmt: skip
+    response["Retry-After"] = str(error.details.get("retry_after", 60))
+    return response
+
+
+def _look_up(request: HttpRequest, reference: str) -> BookingRequest | HttpResponse:
+    """The booking, or the page answering an unknown reference / a locked-out IP.
+
+    A GET fails open when the limiter is down (it only shows); a POST fails closed.
+    """
+    ip = client_ip(request)
+    try:
+        # A POST's next step checks the IP's limit itself: no read of its own here.
+        return look_up(reference, ip=ip, guard_found=False)
+    except exc.BookingNotFound:
+        return _not_found(request, reference)
+    except exc.RateLimited as error:
+        return _refused_page(request, error)
+    except exc.ServiceUnavailable as error:
+        if request.method == "POST":
+            return _refused_page(request, error)
+        try:
+            return find_booking(reference)
+        except exc.BookingNotFound:
+            return _not_found(request, reference)
+
+
 @_private
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
-    try:
-        booking = find_booking(reference)
-    except exc.BookingNotFound:
-        return _not_found(request, reference)
+    booking = _look_up(request, reference)
+    if isinstance(booking, HttpResponse):
+        return booking
     if request.method == "POST":
         return _cancel(request, booking)
     if booking.reference != reference:  # typed in lower case, or with spaces
         query = request.META.get("QUERY_STRING", "")
         path = reverse("booking:cancel", args=[booking.reference])
         return redirect(f"{path}?{query}" if query else path)
+    # An IP at its failure limit learns nothing about which references exist.
+    _, ip_wait = _waits(request, booking)
+    if ip_wait:
+        return _refused_page(request, exc.RateLimited("", retry_after=ip_wait))
     return _render_page(request, booking, token=request.GET.get("token", ""))
 
 
@@ -215,6 +278,8 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
     except exc.BookingNotFound:
         return _not_found(request, booking.reference)
     except exc.BookingError as error:
+        if isinstance(error, exc.RateLimited) and _waits(request, booking)[1]:
+            return _refused_page(request, error)  # the IP's lock: show no booking
         try:  # show the booking as it is now
             current = find_booking(booking.reference)
         except exc.BookingNotFound:
@@ -250,18 +315,21 @@ def _cancel(request: HttpRequest, booking: BookingRequest) -> HttpResponse:
 @require_POST
 def request_link(request: HttpRequest, reference: str) -> HttpResponse:
     """ "Email me a cancellation link": the same neutral answer whatever happened."""
-    try:
-        booking = find_booking(reference)
-    except exc.BookingNotFound:
-        return _not_found(request, reference)
+    booking = _look_up(request, reference)
+    if isinstance(booking, HttpResponse):
+        return booking
     form = LinkRequestForm(request.POST)
     if not form.is_valid():
         return _render_page(request, booking, link_form=form, status=400)
-    links.request_cancel_link(
-        reference=booking.reference,
-        email=form.cleaned_data["client_email"],
-        phone=form.cleaned_data["client_phone"],
-        ip=client_ip(request),
-    )
+    try:
+        links.request_cancel_link(
+            reference=booking.reference,
+            email=form.cleaned_data["client_email"],
+            phone=form.cleaned_data["client_phone"],
+            ip=client_ip(request),
+        )
+    except exc.ServiceUnavailable as error:  # fail closed: nothing counted, nothing sent
+        return _render_page(request, booking, link_form=form, status=error.status_code,
+                            notice=UNAVAILABLE)  # fmt: skip
     messages.info(request, LINK_SENT)
     return redirect(reverse("booking:cancel", args=[booking.reference]) + "#link-request")

@@ -83,3 +83,13 @@ class FeeChanged(InvalidTransition):
 class RateLimited(BookingError):
     status_code = 429
     code = "rate_limited"
+
+
+class ServiceUnavailable(BookingError):
+    """A dependency (the rate limiter's cache, a database lock) is unavailable now (503).
+
+    Nothing was changed; the caller may try again after `retry_after` seconds.
+    """
+
+    status_code = 503
+    code = "unavailable"

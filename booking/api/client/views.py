@@ -34,7 +34,7 @@ from booking.api.responses import (
     read_json_object,
     reject_unknown_fields,
 )
-from booking.audit import RequestContext
+from booking.audit import RequestContext, client_ip
 from booking.services import cancel_booking_as_client, charges
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import (
@@ -42,6 +42,7 @@ from booking.services.lifecycle.client import (
     PHONE_MAX_LENGTH,
     Proof,
     find_booking,
+    look_up,
 )
 from booking.services.links import MAX_TOKEN_LENGTH
 from booking.services.summary import Summary
@@ -71,8 +72,8 @@ def _allow(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..
 def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonResponse:
     details = refusal_details(summary, error) if summary else {}
     response = error_response(error, **details)
-    if isinstance(error, exc.RateLimited):
-        response["Retry-After"] = str(error.details.get("retry_after", 60))
+    if "retry_after" in error.details:  # rate-limited (429) or the limiter is down (503)
+        response["Retry-After"] = str(error.details["retry_after"])
     return response
 
 
@@ -80,10 +81,20 @@ def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonRes
 @never_cache
 @_allow("GET", "HEAD")
 def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
-    """The booking as anyone holding its reference may see it: no client personal data."""
+    """The booking as anyone holding its reference may see it: no client personal data.
+
+    An unknown reference counts against the caller's IP, and an IP at its limit
+    gets 429 for every reference. Read-only, so it fails open: with the limiter
+    down the lookup is answered without it.
+    """
     try:
-        booking = find_booking(reference)
-    except exc.BookingNotFound as error:
+        booking = look_up(reference, ip=client_ip(request))
+    except exc.ServiceUnavailable:
+        try:
+            booking = find_booking(reference)
+        except exc.BookingNotFound as error:
+            return _refused(error)
+    except exc.BookingError as error:
         return _refused(error)
     return JsonResponse(booking_json(Summary.of(booking)))
 

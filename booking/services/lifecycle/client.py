@@ -55,6 +55,24 @@ def find_booking(raw_reference: object) -> BookingRequest:
         raise exc.BookingNotFound(NOT_FOUND) from None
 
 
+def look_up(raw_reference: object, *, ip: str | None, guard_found: bool = True) -> BookingRequest:
+    """`find_booking` for a client: an unknown reference counts against the IP's limit.
+
+    RateLimited (429) while the IP is at its failure limit, whether or not the
+    reference exists (`guard_found=False` skips that read where the caller's
+    next step checks the IP's limit anyway). ServiceUnavailable (503) when the
+    limiter cannot be reached.
+    """
+    try:
+        booking = find_booking(raw_reference)
+    except exc.BookingNotFound:
+        throttle.guard_lookup(ip, found=False)
+        raise
+    if guard_found:
+        throttle.guard_lookup(ip, found=True)
+    return booking
+
+
 @dataclass(frozen=True)
 class Proof:
     """How a client proves the booking is theirs: contact details, or a signed link.
@@ -105,16 +123,20 @@ def cancel_booking_as_client(
     transaction or lock a row. A proof that holds is checked again against the
     locked booking, before any policy check, so that nothing about the booking
     is revealed to someone who cannot prove it is theirs; then the policy, then
-    the cancel. Raises BookingNotFound, InvalidInput, RateLimited,
-    IdentityNotVerified, PolicyForbids, DeadlinePassed or InvalidTransition (a
-    double submit), with the booking in the error's details where it was
-    found; the client and the business are emailed after commit.
+    the cancel. A lookup of an unknown reference counts against the IP's limit,
+    and a valid signed link is not refused by the reference's (only the IP's).
+    Raises BookingNotFound, InvalidInput, RateLimited, IdentityNotVerified,
+    PolicyForbids, DeadlinePassed or InvalidTransition (a double submit), with
+    the booking in the error's details where it was found, or ServiceUnavailable
+    when the limiter cannot be reached (nothing verified or changed: fail
+    closed); the client and the business are emailed after commit.
     """
-    booking = find_booking(reference)
+    # The limiter below checks the IP's limit: a found reference needs no read of its own.
+    booking = look_up(reference, ip=context.ip_address, guard_found=False)
     reason = clean_reason(reason)
     accepted = charges.parse_accepted_fee(accepted_fee)
     limiter = throttle.VerificationLimiter(reference=booking.reference, ip=context.ip_address)
-    if not limiter.verified(lambda: proof.verify(booking)):
+    if not limiter.verified(lambda: proof.verify(booking), signed=bool(proof.token)):
         raise exc.IdentityNotVerified(NOT_VERIFIED, booking=booking)
     now = now or timezone.now()
     return _cancel(booking, proof, reason=reason, accepted=accepted, context=context, now=now)
