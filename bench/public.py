@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/public.py [--databases sqlite postgres] [--requests 1500]
                                      [--seconds 15] [--concurrency 4] [--postgres-url URL]
+                                     [--redis-url URL | --locmem]
 
 The PostgreSQL database must exist (`createdb -h 127.0.0.1 -U postgres public_db`).
 For each database it migrates and seeds a bench business once (200 sessions,
@@ -17,10 +18,15 @@ Each endpoint gets 50 warm-up requests, then up to --requests requests or
 --seconds seconds, whichever ends first, from --concurrency client threads,
 in 5 round-robin rounds (so the machine's other load falls on all alike).
 Load only ever goes to 127.0.0.1. The failure limits are lifted in
-bench/settings_public.py so that every failing POST runs the whole path; the
-throttle's counters live in each worker's local-memory cache (Redis would add
-one round trip per count). The client runs on the same machine and takes CPU
-from the server: compare the rows with each other, not with other machines.
+bench/settings_public.py so that every failing POST runs the whole path.
+
+It measures the production configuration: DEBUG off, gunicorn with 2 workers,
+and the rate-limit counters in Redis (REDIS_URL, default redis://127.0.0.1:6379/0,
+under a key prefix unique to the run, deleted afterwards; never a flush).
+`--locmem` keeps them in each worker's local memory instead, for comparison.
+Goal: the failing POST at >= 50% of the bare view's throughput; the last lines
+print each database's ratio beside it. The client runs on the same machine and
+takes CPU from the server: compare the rows with each other, not with other machines.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +53,9 @@ HOST = "127.0.0.1"
 WARMUP = 50
 ROUNDS = 5
 WRONG_EMAIL = json.dumps({"client_email": "nobody@example.invalid"}).encode()
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+GOAL = 0.5
+KEY_PREFIX = f"bench-public-{uuid.uuid4().hex}"
 
 
 @dataclass
@@ -111,8 +121,27 @@ def prepare() -> None:
     print(json.dumps({"reference": booking.reference, "pk": booking.pk}))
 
 
+REDIS = {"url": DEFAULT_REDIS}
+
+
 def _env(database_url: str) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": database_url}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": database_url}
+    env.pop("REDIS_URL", None)
+    if REDIS["url"]:
+        env.update(REDIS_URL=REDIS["url"], BENCH_KEY_PREFIX=KEY_PREFIX)
+    return env
+
+
+def delete_counters() -> None:
+    """Delete this run's keys (and only them) from Redis."""
+    if not REDIS["url"]:
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS["url"])
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def prepared(database_url: str) -> dict[str, object]:
@@ -128,10 +157,20 @@ def prepared(database_url: str) -> dict[str, object]:
 # --- Serving and loading ------------------------------------------------------------
 
 
+PORTS = {"first": 0}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """The first free port from --port on (0: any the system gives)."""
+    first = PORTS["first"]
+    for port in range(first, first + 10) if first else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise SystemExit(f"no free port in {first}-{first + 9}")
 
 
 def request(port: int, endpoint: Endpoint) -> tuple[int, float]:
@@ -244,6 +283,20 @@ def bench_database(database: str, database_url: str, args: argparse.Namespace) -
     return list(totals.values())
 
 
+def goals(results: list[Result]) -> str:
+    bare = {r.database: r.rps for r in results if r.endpoint == "bare pk lookup"}
+    lines = []
+    for r in results:
+        if r.endpoint.startswith("API POST"):
+            ratio = r.rps / bare[r.database]
+            verdict = "met" if ratio >= GOAL else "NOT met"
+            lines.append(
+                f"{r.database}: failing POST at {ratio:.0%} of the bare view "
+                f"(goal >= {GOAL:.0%}): {verdict}"
+            )
+    return "\n".join(lines)
+
+
 def table(results: list[Result]) -> str:
     lines = [
         "| database | endpoint | requests | errors | req/s | p50 ms | p95 ms | vs bare |",
@@ -268,7 +321,16 @@ def main() -> None:
     parser.add_argument(
         "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )
+    parser.add_argument(
+        "--port", type=int, default=0, help="serve on the first free port from here"
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="the counters' Redis")
+    parser.add_argument(
+        "--locmem", action="store_true", help="counters in local memory instead of Redis"
+    )
     args = parser.parse_args()
+    REDIS["url"] = "" if args.locmem else args.redis_url
+    PORTS["first"] = args.port
     if args.prepare:
         sys.path.insert(0, str(ROOT))
         prepare()
@@ -283,14 +345,21 @@ def main() -> None:
         "postgres": args.postgres_url,
     }
     results: list[Result] = []
-    for database in args.databases:
-        print(f"== {database}: preparing and serving with gunicorn -w 2", file=sys.stderr)
-        results.extend(bench_database(database, urls[database], args))
+    try:
+        for database in args.databases:
+            print(f"== {database}: preparing and serving with gunicorn -w 2", file=sys.stderr)
+            results.extend(bench_database(database, urls[database], args))
+    finally:
+        delete_counters()
+    counters = f"Redis ({REDIS['url']})" if REDIS["url"] else "local memory (--locmem)"
     print(
-        f"\n{args.concurrency} client threads; per endpoint up to {args.requests} requests "
-        f"or {args.seconds:g} s, in {ROUNDS} round-robin rounds after {WARMUP} warm-up requests.\n"
+        f"\nDEBUG off, gunicorn -w 2, rate-limit counters in {counters}; {args.concurrency} "
+        f"client threads; per endpoint up to {args.requests} requests or {args.seconds:g} s, "
+        f"in {ROUNDS} round-robin rounds after {WARMUP} warm-up requests.\n"
     )
     print(table(results))
+    print()
+    print(goals(results))
 
 
 if __name__ == "__main__":

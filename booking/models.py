@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -169,6 +170,19 @@ class BookingSettingsQuerySet(TenantQuerySet["BookingSettings"]):
         return self.get(business__slug=slug)
 
 
+# Values every page can render: a deadline of at most a year, sessions within this century.
+MAX_DEADLINE_HOURS = 8760
+SESSION_YEARS = (2000, 2100)
+
+
+def validate_session_time(value: datetime) -> None:
+    first, last = SESSION_YEARS
+    if not first <= value.year <= last:
+        raise ValidationError(
+            f"Enter a time between the years {first} and {last}.", code="out_of_range"
+        )
+
+
 class BookingSettings(models.Model):
     """A business's cancellation and deletion policy (one per business)."""
 
@@ -178,7 +192,7 @@ class BookingSettings(models.Model):
     allow_client_cancellation = models.BooleanField(default=True)
     cancellation_deadline_hours = models.PositiveIntegerField(
         default=24,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_DEADLINE_HOURS)],
         help_text="Clients may cancel until this many hours before the session starts.",
     )
     send_cancellation_emails = models.BooleanField(default=True)
@@ -232,8 +246,8 @@ class SessionQuerySet(TenantQuerySet["Session"]):
 class Session(models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(max_length=200)
-    starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField()
+    starts_at = models.DateTimeField(db_index=True, validators=[validate_session_time])
+    ends_at = models.DateTimeField(validators=[validate_session_time])
     capacity = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
     price = models.DecimalField(
         max_digits=MONEY_DIGITS,
@@ -271,6 +285,12 @@ class Session(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == SessionStatus.CANCELLED
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError(
+                {"ends_at": "The session must end after it starts."}, code="ends_before_start"
+            )
 
 
 class BookingStatus(models.TextChoices):

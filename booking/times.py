@@ -16,9 +16,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.utils import dateformat, timezone
+from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+
+from booking import clock
 
 # Django's date-format syntax: "Mon 07 Dec 2026, 18:00 CET".
 DATETIME_FORMAT = "D d M Y, H:i T"
@@ -39,7 +41,7 @@ def business_time(value: datetime | None, where: Any) -> str:
     """`value` in the zone of `where`, as "Mon 07 Dec 2026, 18:00 CET"; "—" for none."""
     if value is None:
         return EMPTY
-    return dateformat.format(timezone.localtime(value, zone_of(where)), DATETIME_FORMAT)
+    return dateformat.format(clock.localtime(value, zone_of(where)), DATETIME_FORMAT)
 
 
 def business_time_html(value: datetime | None, where: Any) -> SafeString:

@@ -33,6 +33,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from booking import clock
 from booking.models import BookingQuerySet
 
 # Rows counted exactly; a longer list shows the planner's estimate.
@@ -161,7 +162,7 @@ def _is_hierarchy_range(kwargs: dict[str, Any]) -> bool:
 def _periods(first: datetime, last: datetime, kind: str, zone: Any) -> list[datetime]:
     """The starts of the years, months or days from `first` to `last`, in `zone`."""
     if zone is not None:
-        first, last = timezone.localtime(first, zone), timezone.localtime(last, zone)
+        first, last = clock.localtime(first, zone), clock.localtime(last, zone)
 
     def moment(day: date) -> datetime:
         naive = datetime(day.year, day.month, day.day)

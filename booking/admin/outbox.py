@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from booking.admin.strict import StrictChangeListMixin
 from booking.admin.tenancy import ReadOnlyBookingInline
 from booking.emails import outbox
 from booking.emails.models import EmailStatus, OutboxEmail, OutboxQuerySet
@@ -59,7 +60,7 @@ class EmailOutboxInline(StatusBadge, ReadOnlyBookingInline):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(StatusBadge, admin.ModelAdmin):
+class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
     list_display = ("created_at", "reference", "kind", "recipient", "status_badge", "attempts",
                     "sent_at", "business")  # fmt: skip
     list_filter = ("status", "kind", ("business", admin.RelatedOnlyFieldListFilter))

@@ -33,6 +33,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from booking.admin.history import describe, short_user_agent
+from booking.admin.strict import StrictChangeListMixin
 from booking.models import Business, TenantQuerySet
 from booking.services.text import is_id
 from booking.times import business_time
@@ -98,7 +99,7 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return value
 
 
-class TenantAdmin(SimpleHistoryAdmin):
+class TenantAdmin(StrictChangeListMixin, SimpleHistoryAdmin):
     """A ModelAdmin whose every page, form choice and history view is tenant-scoped.
 
     `tenant_path` is the lookup from the model (and its historical model) to

@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 from django.utils.html import escape, linebreaks
 
+from booking import clock
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, Session
 from booking.services import charges, links, rules
@@ -186,7 +187,7 @@ def local_time(moment: datetime, timezone_name: str, pattern: str = TIME_FORMAT)
 # Formatting is slow (localised names); a bulk action's bookings share few sessions.
 @lru_cache(maxsize=512)
 def _local_time(moment: datetime, timezone_name: str, pattern: str, language: str | None) -> str:
-    return dateformat.format(timezone.localtime(moment, ZoneInfo(timezone_name)), pattern)
+    return dateformat.format(clock.localtime(moment, ZoneInfo(timezone_name)), pattern)
 
 
 def fallback_subject(context: dict[str, Any]) -> str:

@@ -241,13 +241,13 @@ def _script(source: str, client: Any) -> Any:
 def _redis_check_and_count(cache: RedisCache, windows: Sequence[Window], now: float) -> Tally:
     keyed = [window.limit.keys(window.ident, now) for window in windows]
     args: list[int] = []
-    for window, keys in zip(windows, keyed, strict=True):
+    for window, window_keys in zip(windows, keyed, strict=True):
         limit = window.limit.max_count if window.checked else UNCHECKED
-        args += [len(keys), limit, window.limit.expiry]
+        args += [len(window_keys), limit, window.limit.expiry]
     client = cache._cache.get_client(write=True)
-    keys = [cache.make_and_validate_key(key) for keys in keyed for _, key in keys]
-    refused, *values = _script(CHECK_AND_COUNT, client)(keys=keys, args=args)
+    redis_keys = [cache.make_and_validate_key(key) for pairs in keyed for _, key in pairs]
+    refused, *values = _script(CHECK_AND_COUNT, client)(keys=redis_keys, args=args)
     counts = iter(int(value) for value in values)
-    buckets = [[(index, next(counts)) for index, _ in keys] for keys in keyed]
-    counted = [] if refused else [keys[-1][1] for keys in keyed]
+    buckets = [[(index, next(counts)) for index, _ in pairs] for pairs in keyed]
+    counted = [] if refused else [pairs[-1][1] for pairs in keyed]
     return Tally(bool(refused), buckets, counted)

@@ -107,7 +107,10 @@ def cancellation_deadline(booking: BookingRequest) -> datetime:
     """
     hours = terms_of(booking).cancellation_deadline_hours
     # Python subtracts wall-clock time within one zone, so go through UTC first.
-    return booking.session.starts_at.astimezone(UTC) - timedelta(hours=hours)
+    try:
+        return booking.session.starts_at.astimezone(UTC) - timedelta(hours=hours)
+    except OverflowError:  # a row no form accepts (hours > 8760, a session in year 1)
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | None:

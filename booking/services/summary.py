@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import dateformat, timezone
 
+from booking import clock
 from booking.models import BookingRequest
 from booking.services import charges, rules
 from booking.services import exceptions as exc
@@ -28,7 +29,7 @@ LONG_FORMAT = "l j F Y, H:i"  # "Tuesday 3 December 2026, 07:00"
 
 
 def in_words(moment: datetime, tz: Any) -> str:
-    return dateformat.format(timezone.localtime(moment, tz), WORDS_FORMAT)
+    return dateformat.format(clock.localtime(moment, tz), WORDS_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Summary:
         return rules.cancellation_deadline(self.booking)
 
     def local(self, moment: datetime) -> datetime:
-        return timezone.localtime(moment, self.business.tzinfo)
+        return clock.localtime(moment, self.business.tzinfo)
 
     @property
     def starts_at(self) -> datetime:

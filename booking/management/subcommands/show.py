@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
-from django.utils import timezone
 
+from booking import clock
 from booking.management.subcommands.common import business_by_slug
 from booking.models import BookingRequest
 
@@ -66,7 +66,7 @@ def handle(
             f"{'REFERENCE':<9} {'BUSINESS':<24} {'SESSION':<36} {'CLIENT':<40} STATUS"
         )
     for ref, slug, title, starts_at, name, email, status, deleted in listed.iterator():
-        local = timezone.localtime(starts_at)
+        local = clock.localtime(starts_at)
         session = f"{title[:18]} {local:%Y-%m-%d %H:%M}"
         client = f"{name[:18]} <{email[:18]}>"
         flag = " (deleted)" if deleted else ""
