@@ -5,6 +5,7 @@ defaults are safe for development only: with DEBUG off, SECRET_KEY must be set.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "import_export",
     "anymail",
     "django_tasks_db",
+    "axes",
     "booking",
 ]
 
@@ -59,6 +61,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A database timeout or an unreachable cache: 503 (JSON under /api/), not a 500.
+    "booking.middleware.ServiceUnavailableMiddleware",
+    # Admin login throttling (django-axes): last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -108,6 +114,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
         server_side_binding=True, prepare_threshold=PREPARE_THRESHOLD
     )
 
+# PostgreSQL: a request waits at most DATABASE_LOCK_TIMEOUT_MS for a row lock and
+# runs a statement at most DATABASE_STATEMENT_TIMEOUT_MS; past either the
+# transaction rolls back and the request answers 503 (booking.middleware), so a
+# stuck lock or query never holds a worker for long. 0 turns one off.
+DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 5000)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+        f" -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's tasks framework on the durable database backend; the worker is
@@ -137,6 +155,28 @@ else:
             "LOCATION": "booking-backoffice",
         }
     }
+
+# --- Admin login throttling (django-axes) -----------------------------------
+# After ADMIN_LOGIN_FAILURE_LIMIT failed logins for one username from one client
+# IP, that pair is refused (429) for ADMIN_LOGIN_COOLOFF_MINUTES; a success
+# resets it. Keyed on the pair, so a stranger guessing cannot lock the owner out
+# from their own address. Counted in the cache in production (Redis: shared by
+# every process), in the database otherwise (a local-memory cache is per process).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "booking.audit.client_ip"  # honours TRUSTED_PROXY_COUNT
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler"
+    if REDIS_URL
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged (personal data)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
