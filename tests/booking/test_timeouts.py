@@ -16,6 +16,7 @@ from booking.models import BookingRequest, BookingStatus
 from tests.factories import make_booking, make_business, make_session, make_staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+LOCK_ROW = "SELECT id FROM booking_bookingrequest WHERE id = %s FOR UPDATE"
 
 
 def test_the_timeouts_are_set_on_every_connection():
@@ -69,9 +70,10 @@ def setup():
 def test_a_row_lock_held_elsewhere_is_a_json_503_on_the_api(client, setup):
     _, booking, staff = setup
     client.force_login(staff)
-    lock = "SELECT id FROM booking_bookingrequest WHERE id = %s FOR UPDATE"
-    with held_by_another_connection(lock, booking.pk), session_timeouts(lock_ms=200,
-                                                                        statement_ms=0):  # fmt: skip
+    with (
+        held_by_another_connection(LOCK_ROW, booking.pk),
+        session_timeouts(lock_ms=200, statement_ms=0),
+    ):
         response = client.patch(
             f"/api/booking/manage/{booking.pk}/",
             json.dumps({"action": "cancel", "reason": "x"}),
@@ -88,9 +90,10 @@ def test_a_row_lock_held_elsewhere_is_a_json_503_on_the_api(client, setup):
 def test_a_row_lock_held_elsewhere_is_a_503_page_in_the_admin(client, setup):
     _, booking, staff = setup
     client.force_login(staff)
-    lock = "SELECT id FROM booking_bookingrequest WHERE id = %s FOR UPDATE"
-    with held_by_another_connection(lock, booking.pk), session_timeouts(lock_ms=200,
-                                                                        statement_ms=0):  # fmt: skip
+    with (
+        held_by_another_connection(LOCK_ROW, booking.pk),
+        session_timeouts(lock_ms=200, statement_ms=0),
+    ):
         response = client.post(
             "/admin/booking/bookingrequest/",
             {"action": "cancel_bookings", "_selected_action": [booking.pk], "post": "yes",
@@ -103,9 +106,10 @@ def test_a_row_lock_held_elsewhere_is_a_503_page_in_the_admin(client, setup):
 
 def test_a_client_cancel_behind_a_lock_is_a_503_and_changes_nothing(client, setup):
     _, booking, _ = setup
-    lock = "SELECT id FROM booking_bookingrequest WHERE id = %s FOR UPDATE"
-    with held_by_another_connection(lock, booking.pk), session_timeouts(lock_ms=200,
-                                                                        statement_ms=0):  # fmt: skip
+    with (
+        held_by_another_connection(LOCK_ROW, booking.pk),
+        session_timeouts(lock_ms=200, statement_ms=0),
+    ):
         response = client.post(
             f"/api/booking/client/{booking.reference}/cancel/",
             json.dumps({"client_email": booking.client_email}),
@@ -116,7 +120,7 @@ def test_a_client_cancel_behind_a_lock_is_a_503_and_changes_nothing(client, setu
 
 
 def test_a_statement_past_its_timeout_is_a_503(client, setup):
-    _, booking, staff = setup
+    _, _, staff = setup
     client.force_login(staff)
     # A table lock makes every read wait; with no lock timeout, the statement timeout ends it.
     with held_by_another_connection("LOCK TABLE booking_bookingrequest IN ACCESS EXCLUSIVE MODE"), \
