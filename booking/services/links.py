@@ -92,24 +92,43 @@ def request_cancel_link(
     """Email a signed cancel link to the booking's own address, when the details match.
 
     The caller answers the same whatever happens here, so that nobody learns
-    whether the details matched. Nothing is sent when the booking is unknown,
-    deleted or no longer cancellable online, nor past the per-booking and per-IP
-    limits (every request counts, so the client's mailbox cannot be flooded).
+    whether the details matched, and in the same time: the request does the same
+    work either way (the limits, one lookup, one comparison, one task enqueued),
+    and the email is rendered, written and sent by the worker
+    (`deliver_cancel_link`), for matching details only. Nothing is sent when the
+    booking is unknown, deleted or no longer cancellable online, nor past the
+    per-booking and per-IP limits (every request counts, so the client's mailbox
+    cannot be flooded).
     """
+    if not throttle.allow_link_request(reference=reference, ip=ip):
+        return
+    booking = BookingRequest.objects.filter(reference=reference).first()
+    matched = identity_matches(
+        email=email,
+        phone=phone,
+        stored_email=booking.client_email if booking else "",
+        stored_phone=booking.client_phone if booking else "",
+    )
+    _enqueue(reference, matched and booking is not None)
+
+
+def _enqueue(reference: str, matched: bool) -> None:
+    """One task per request, matched or not: the task carries no personal data."""
+    from booking.emails.tasks import send_cancel_link
+
+    send_cancel_link.enqueue(reference, matched)
+
+
+def deliver_cancel_link(reference: str, matched: bool) -> bool:
+    """The worker's half of `request_cancel_link`: queue the email when the details matched."""
     # Imported here: the notifications build their links with this module.
     from booking.services import notifications
 
-    if not throttle.allow_link_request(reference=reference, ip=ip):
-        return
+    if not matched:
+        return False
     booking = BookingRequest.objects.with_related().filter(reference=reference).first()
     if booking is None or rules.check_client_cancel(booking, now=timezone.now()) is not None:
-        return
-    if not identity_matches(
-        email=email,
-        phone=phone,
-        stored_email=booking.client_email,
-        stored_phone=booking.client_phone,
-    ):
-        return
+        return False
     with transaction.atomic():
         notifications.cancellation_link_requested(booking)
+    return True

@@ -26,7 +26,11 @@ def _empty_cache():
 
 @pytest.fixture
 def sent(monkeypatch):
-    """The bookings the "email me a link" hook was called for (the hook itself still runs)."""
+    """The bookings the "email me a link" hook was called for (the hook itself still runs).
+
+    The worker's half runs at once here; `test_link_timing` runs it in the real worker.
+    """
+    monkeypatch.setattr(links, "_enqueue", links.deliver_cancel_link)
     calls = []
     real = notifications.cancellation_link_requested
 

@@ -397,7 +397,11 @@ def test_forged_links_count_as_failed_attempts_but_a_valid_link_still_cancels(
 
 @pytest.fixture
 def sent(monkeypatch):
-    """References the link hook was called for (the hook itself still runs)."""
+    """References the link hook was called for (the hook itself still runs).
+
+    The worker's half runs at once here; `test_link_timing` runs it in the real worker.
+    """
+    monkeypatch.setattr(links, "_enqueue", links.deliver_cancel_link)
     calls = []
     real = notifications.cancellation_link_requested
     monkeypatch.setattr(
