@@ -31,8 +31,15 @@ logger = logging.getLogger(__name__)
 # own cancellation, which comes one booking at a time).
 INSERT_BATCH_SIZE = 1000
 # The sweep leaves alone what a healthy worker is about to pick up or is sending
-# right now (one provider call: Anymail's requests time out after 30 s).
-STALE_AFTER = timedelta(minutes=10)
+# right now (one provider call: Anymail's requests time out after 30 s). Swept
+# every minute (`send_queued_emails --every 60`), an email stranded by a killed
+# worker goes out within 5 minutes of a worker running again.
+STALE_AFTER = timedelta(minutes=4)
+# A task of the email queue still running after this long lost its worker (killed
+# or crashed: one task sends one batch, minutes at most). The sweep marks it failed
+# so the task table tells the truth; its emails were handed back on their own.
+LOST_TASK_AFTER = timedelta(hours=1)
+EMAIL_QUEUE = "email"
 # Rows per task (and per UPDATE) when resending or sweeping.
 CHUNK = 500
 
@@ -108,3 +115,27 @@ def sweep(*, now: datetime | None = None, stale_after: timedelta = STALE_AFTER) 
     if ids:
         logger.warning("Email sweep re-enqueued %d stranded email(s)", len(ids))
     return len(ids)
+
+
+def fail_lost_tasks(*, now: datetime | None = None) -> int:
+    """Mark email tasks whose worker died mid-run as failed; returns how many."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    lost = DBTaskResult.objects.filter(
+        queue_name=EMAIL_QUEUE,
+        status=TaskResultStatus.RUNNING,
+        started_at__lt=now - LOST_TASK_AFTER,
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="booking.emails.outbox.WorkerLost",
+        traceback=(
+            f"The worker running this task stopped more than {LOST_TASK_AFTER} ago without "
+            "finishing it (killed or crashed). The outbox sweep hands its emails back."
+        ),
+    )
+    if lost:
+        logger.warning("Email sweep marked %d task(s) of lost workers failed", lost)
+    return lost

@@ -1,10 +1,12 @@
-"""`python manage.py send_queued_emails`: the outbox sweep, run every few minutes.
+"""`python manage.py send_queued_emails`: the outbox sweep.
 
 Hands emails that a crash left `queued` or `sending` for longer than
 `--stale-after` minutes back to the task worker (which must be running to send
-them). Schedule it with cron or a systemd timer, e.g. every 5 minutes:
-
-    */5 * * * *  cd /srv/booking && .venv/bin/python manage.py send_queued_emails
+them), and marks email tasks whose worker died as failed. With `--every
+SECONDS` it keeps sweeping (`make run` and the production process list run it
+beside the worker with `--every 60`), so a killed worker needs no operator:
+its emails go out within 5 minutes of a worker running again. Without it, one
+sweep (for cron or a systemd timer).
 
 Running it on several hosts at once is harmless: each email is claimed before
 it is sent.
@@ -12,10 +14,13 @@ it is sent.
 
 from __future__ import annotations
 
+import argparse
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 from django.utils import timezone
 
 from booking.emails import outbox
@@ -35,12 +40,39 @@ class Command(BaseCommand):
             help="Only emails due or claimed longer ago than this (default: %(default)s).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Only count them.")
+        parser.add_argument(
+            "--every",
+            type=positive_int,
+            metavar="SECONDS",
+            help="Keep sweeping, every SECONDS (beside the worker), until stopped.",
+        )
+        parser.add_argument("--rounds", type=positive_int, help=argparse.SUPPRESS)
 
-    def handle(self, *args: Any, stale_after: int, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        stale_after: int,
+        dry_run: bool,
+        every: int | None,
+        rounds: int | None,
+        **options: Any,
+    ) -> None:
         age = timedelta(minutes=stale_after)
         if dry_run:
             count = OutboxEmail.objects.stranded(before=timezone.now() - age).count()
             self.stdout.write(f"Would re-enqueue {count} stranded email(s).")
             return
-        count = outbox.sweep(stale_after=age)
-        self.stdout.write(self.style.SUCCESS(f"Re-enqueued {count} stranded email(s)."))
+        done = 0
+        while True:
+            close_old_connections()
+            count = outbox.sweep(stale_after=age)
+            lost = outbox.fail_lost_tasks()
+            if not every or count or lost:
+                note = f" Marked {lost} task(s) of lost workers failed." if lost else ""
+                self.stdout.write(
+                    self.style.SUCCESS(f"Re-enqueued {count} stranded email(s).{note}")
+                )
+            done += 1
+            if not every or (rounds and done >= rounds):
+                return
+            time.sleep(every)
