@@ -43,9 +43,10 @@ demo: migrate
 	DEBUG=1 $(VPY) manage.py demo
 
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)/admin/ with the task worker beside it (Ctrl-C stops both)."
+	@echo "Serving on http://$(HOST):$(PORT)/admin/ with the task worker and the email sweep beside it (Ctrl-C stops all)."
 	@trap 'kill 0' EXIT INT TERM; \
 	DEBUG=1 $(VPY) manage.py db_worker --queue-name '*' --interval 1 & \
+	DEBUG=1 $(VPY) manage.py send_queued_emails --every 60 --verbosity 0 & \
 	DEBUG=1 $(VPY) manage.py runserver $(HOST):$(PORT)
 
 test: venv

@@ -1,4 +1,4 @@
-""""Email me a cancellation link" has no timing oracle: matching and non-matching details
+""" "Email me a cancellation link" has no timing oracle: matching and non-matching details
 cost the request the same work (the email is rendered, written and sent by the worker)."""
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ def _empty_cache():
 
 
 def ask(client, booking, email: str):
-    return client.post(
-        f"/booking/cancel/{booking.reference}/link/", {"link-client_email": email}
-    )
+    return client.post(f"/booking/cancel/{booking.reference}/link/", {"link-client_email": email})
 
 
 def shape(sql: str) -> str:
