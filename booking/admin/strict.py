@@ -13,8 +13,9 @@ Django's change list drops a filter in three quiet ways, each of which makes
   hierarchy past year 9998 (the next year does not exist).
 
 Here a filter that was given is always applied (so a value the user may not see
-gives an empty list), values that cannot be used answer 400, and a search term
-with a NUL byte (change list or autocomplete) finds nothing.
+gives an empty list), values that cannot be used answer 400, a search term with
+a NUL byte (change list or autocomplete) finds nothing, and an action's
+`select_across` is 0 or 1 (Django took any other value for "all").
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ class StrictChangeListMixin:
             return super().get_changelist_instance(request)  # type: ignore[misc]
         except IncorrectLookupParameters as error:
             raise BadRequest(f"These filters cannot be applied: {error}") from error
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+        # Django reads `select_across` with a BooleanField, so any value but "" or
+        # "0" (say "9999") meant "every row the filters match": only 0 and 1 do.
+        if request.POST.get("select_across", "0") not in ("0", "1"):
+            raise BadRequest("select_across must be 0 or 1")
+        return super().response_action(request, queryset, **kwargs)  # type: ignore[misc]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

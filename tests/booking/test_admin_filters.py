@@ -149,3 +149,11 @@ def test_the_outbox_list_applies_a_business_filter_it_does_not_show(client, busi
     response = client.get(f"/admin/booking/outboxemail/?business__id__exact={theirs.pk + 10**6}")
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.parametrize("value", ["9999", "yes", "true"])
+def test_select_across_is_0_or_1_never_any_truthy_value(desk, mine, value):
+    """Django's form reads any such value as "all rows"; a crafted POST cancelled everything."""
+    response = confirm(desk, "cancel_bookings", mine[:1], reason="x", select_across=value)
+    assert response.status_code == 400
+    assert set(BookingRequest.objects.values_list("status", flat=True)) == {BookingStatus.PENDING}
