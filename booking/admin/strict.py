@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.admin import FieldListFilter, ListFilter
+from django.contrib.admin import ActionLocation, FieldListFilter, ListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 def _used(spec: ListFilter) -> bool:
@@ -98,12 +98,19 @@ class StrictChangeListMixin:
         except IncorrectLookupParameters as error:
             raise BadRequest(f"These filters cannot be applied: {error}") from error
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+    def response_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        action_location: ActionLocation = ActionLocation.CHANGE_LIST,
+    ) -> HttpResponse | None:
         # Django reads `select_across` with a BooleanField, so any value but "" or
         # "0" (say "9999") meant "every row the filters match": only 0 and 1 do.
         if request.POST.get("select_across", "0") not in ("0", "1"):
             raise BadRequest("select_across must be 0 or 1")
-        return super().response_action(request, queryset, **kwargs)  # type: ignore[misc]
+        return super().response_action(  # type: ignore[misc]
+            request, queryset, action_location=action_location
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

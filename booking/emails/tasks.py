@@ -24,15 +24,3 @@ def send_batch(batch: str) -> dict[str, int]:
 def send_emails(ids: list[int]) -> dict[str, int]:
     """Send these emails (retries, resends and the sweep's leftovers)."""
     return delivery.deliver(ids)
-
-
-@task(queue_name=QUEUE)
-def send_cancel_link(reference: str, matched: bool) -> bool:
-    """The "email me a cancellation link" request's email, when its details matched.
-
-    Every request enqueues one, matched or not, so that the public page answers
-    in the same time either way (see `booking.services.links.request_cancel_link`).
-    """
-    from booking.services import links
-
-    return links.deliver_cancel_link(reference, matched)

@@ -19,6 +19,7 @@ import hashlib
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,8 +115,6 @@ def request_cancel_link(
 
 def _enqueue(reference: str, matched: bool) -> None:
     """One task per request, matched or not: the task carries no personal data."""
-    from booking.emails.tasks import send_cancel_link
-
     send_cancel_link.enqueue(reference, matched)
 
 
@@ -132,3 +131,9 @@ def deliver_cancel_link(reference: str, matched: bool) -> bool:
     with transaction.atomic():
         notifications.cancellation_link_requested(booking)
     return True
+
+
+@task(queue_name="email")
+def send_cancel_link(reference: str, matched: bool) -> bool:
+    """The worker's task of a link request (run by `db_worker`, the email queue)."""
+    return deliver_cancel_link(reference, matched)
