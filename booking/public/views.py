@@ -318,6 +318,9 @@ def request_link(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _look_up(request, reference)
     if isinstance(booking, HttpResponse):
         return booking
+    _, ip_wait = _waits(request, booking)
+    if ip_wait:  # as for an unknown reference: a locked-out IP learns nothing
+        return _refused_page(request, exc.RateLimited("", retry_after=ip_wait))
     form = LinkRequestForm(request.POST)
     if not form.is_valid():
         return _render_page(request, booking, link_form=form, status=400)

@@ -186,6 +186,16 @@ def test_a_locked_ip_learns_nothing_from_a_post_either(client, booking, settings
     assert status_of(booking) == BookingStatus.PENDING
 
 
+def test_a_locked_ip_learns_nothing_from_a_link_request(client, booking, settings):
+    settings.RATE_LIMIT_FAILURES_PER_IP = 2
+    for reference in ["AAAAAAAA", "BBBBBBBB"]:
+        assert client.get(f"/booking/cancel/{reference}/").status_code == 404
+    known = client.post(f"{page(booking)}link/", {"link-client_email": booking.client_email})
+    unknown = client.post("/booking/cancel/DDDDDDDD/link/", {"link-client_email": "a@b.example"})
+    assert known.status_code == unknown.status_code == 429
+    assert not OutboxEmail.objects.exists()
+
+
 def test_lookups_of_a_second_business_booking_count_alike(client, booking, other_business):
     other = make_booking(session=make_session(business=other_business))
     assert client.get(f"/api/booking/client/{other.reference}/").status_code == 200
