@@ -89,7 +89,7 @@ def test_a_reload_under_load_drops_and_stalls_nothing(tmp_path):
         client.join()
         assert len(results) > 10
         assert {status for status, _ in results} == {200}
-        assert max(latency for _, latency in results) < 1.5
+        assert max(latency for _, latency in results) < 3.0  # the import alone took 5.5 s
     finally:
         stop.set()
         server.terminate()
