@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,229 +18,577 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Business',
+            name="Business",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('contact_phone', models.CharField(blank=True, max_length=40)),
-                ('timezone', models.CharField(default='UTC', help_text='IANA time zone name, e.g. Europe/Berlin.', max_length=64)),
-                ('staff', models.ManyToManyField(blank=True, help_text="Staff users who may see and manage this business's bookings.", related_name='businesses', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("contact_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="IANA time zone name, e.g. Europe/Berlin.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Staff users who may see and manage this business's bookings.",
+                        related_name="businesses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'businesses',
-                'ordering': ['name'],
+                "verbose_name_plural": "businesses",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='BookingSettings',
+            name="BookingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('allow_client_cancellation', models.BooleanField(default=True)),
-                ('cancellation_deadline_hours', models.PositiveIntegerField(default=24, help_text='Clients may cancel until this many hours before the session starts.', validators=[django.core.validators.MinValueValidator(0)])),
-                ('send_cancellation_emails', models.BooleanField(default=True)),
-                ('cancellation_fee_policy', models.TextField(blank=True, default='')),
-                ('allow_admin_deletion', models.BooleanField(default=True)),
-                ('require_deletion_reason', models.BooleanField(default=True)),
-                ('business', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='booking_settings', to='booking.business')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("allow_client_cancellation", models.BooleanField(default=True)),
+                (
+                    "cancellation_deadline_hours",
+                    models.PositiveIntegerField(
+                        default=24,
+                        help_text="Clients may cancel until this many hours before the session starts.",
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("send_cancellation_emails", models.BooleanField(default=True)),
+                ("cancellation_fee_policy", models.TextField(blank=True, default="")),
+                ("allow_admin_deletion", models.BooleanField(default=True)),
+                ("require_deletion_reason", models.BooleanField(default=True)),
+                (
+                    "business",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="booking_settings",
+                        to="booking.business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking settings',
-                'verbose_name_plural': 'booking settings',
+                "verbose_name": "booking settings",
+                "verbose_name_plural": "booking settings",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBookingSettings',
+            name="HistoricalBookingSettings",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('allow_client_cancellation', models.BooleanField(default=True)),
-                ('cancellation_deadline_hours', models.PositiveIntegerField(default=24, help_text='Clients may cancel until this many hours before the session starts.', validators=[django.core.validators.MinValueValidator(0)])),
-                ('send_cancellation_emails', models.BooleanField(default=True)),
-                ('cancellation_fee_policy', models.TextField(blank=True, default='')),
-                ('allow_admin_deletion', models.BooleanField(default=True)),
-                ('require_deletion_reason', models.BooleanField(default=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('business', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='booking.business')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                ("allow_client_cancellation", models.BooleanField(default=True)),
+                (
+                    "cancellation_deadline_hours",
+                    models.PositiveIntegerField(
+                        default=24,
+                        help_text="Clients may cancel until this many hours before the session starts.",
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("send_cancellation_emails", models.BooleanField(default=True)),
+                ("cancellation_fee_policy", models.TextField(blank=True, default="")),
+                ("allow_admin_deletion", models.BooleanField(default=True)),
+                ("require_deletion_reason", models.BooleanField(default=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="booking.business",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical booking settings',
-                'verbose_name_plural': 'historical booking settings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalBusiness',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('contact_phone', models.CharField(blank=True, max_length=40)),
-                ('timezone', models.CharField(default='UTC', help_text='IANA time zone name, e.g. Europe/Berlin.', max_length=64)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical business',
-                'verbose_name_plural': 'historical businesses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalBusiness_staff',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('business', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='booking.business')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='booking.historicalbusiness')),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'HistoricalBusiness_staff',
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalSession',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('title', models.CharField(max_length=200)),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('ends_at', models.DateTimeField()),
-                ('capacity', models.PositiveIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1)])),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('business', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='booking.business')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical session',
-                'verbose_name_plural': 'historical sessions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Session',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('ends_at', models.DateTimeField()),
-                ('capacity', models.PositiveIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1)])),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='booking.business')),
-            ],
-            options={
-                'ordering': ['starts_at'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalBookingRequest',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=512)),
-                ('reference', models.CharField(db_index=True, default=booking.models.generate_reference, editable=False, max_length=8)),
-                ('client_name', models.CharField(max_length=200)),
-                ('client_email', models.EmailField(db_index=True, max_length=254)),
-                ('client_phone', models.CharField(blank=True, default='', max_length=40)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancellation_reason', models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('cancelled_by_client', models.BooleanField(default=False)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('deletion_reason', models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('cancelled_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deleted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='booking.session')),
-            ],
-            options={
-                'verbose_name': 'historical booking',
-                'verbose_name_plural': 'historical bookings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical booking settings",
+                "verbose_name_plural": "historical booking settings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='BookingRequest',
+            name="HistoricalBusiness",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(default=booking.models.generate_reference, editable=False, max_length=8, unique=True)),
-                ('client_name', models.CharField(max_length=200)),
-                ('client_email', models.EmailField(db_index=True, max_length=254)),
-                ('client_phone', models.CharField(blank=True, default='', max_length=40)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancellation_reason', models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('cancelled_by_client', models.BooleanField(default=False)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('deletion_reason', models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='booking.session')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("contact_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="IANA time zone name, e.g. Europe/Berlin.",
+                        max_length=64,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking',
-                'verbose_name_plural': 'bookings',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('cancel_bookingrequest', 'Can cancel bookings'), ('soft_delete_bookingrequest', 'Can soft-delete bookings'), ('restore_bookingrequest', 'Can restore soft-deleted bookings'), ('purge_bookingrequest', 'Can permanently delete (purge) bookings'), ('export_bookingrequest', 'Can export bookings')],
+                "verbose_name": "historical business",
+                "verbose_name_plural": "historical businesses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalBusiness_staff",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "business",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="booking.business",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="booking.historicalbusiness",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalBusiness_staff",
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalSession",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                ("title", models.CharField(max_length=200)),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        default=10, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="booking.business",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical session",
+                "verbose_name_plural": "historical sessions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Session",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        default=10, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="booking.business",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["starts_at"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalBookingRequest",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=512)),
+                (
+                    "reference",
+                    models.CharField(
+                        db_index=True,
+                        default=booking.models.generate_reference,
+                        editable=False,
+                        max_length=8,
+                    ),
+                ),
+                ("client_name", models.CharField(max_length=200)),
+                ("client_email", models.EmailField(db_index=True, max_length=254)),
+                ("client_phone", models.CharField(blank=True, default="", max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cancellation_reason",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        validators=[django.core.validators.MaxLengthValidator(1000)],
+                    ),
+                ),
+                ("cancelled_by_client", models.BooleanField(default=False)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deletion_reason",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        validators=[django.core.validators.MaxLengthValidator(1000)],
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="booking.session",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical booking",
+                "verbose_name_plural": "historical bookings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="BookingRequest",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=booking.models.generate_reference,
+                        editable=False,
+                        max_length=8,
+                        unique=True,
+                    ),
+                ),
+                ("client_name", models.CharField(max_length=200)),
+                ("client_email", models.EmailField(db_index=True, max_length=254)),
+                ("client_phone", models.CharField(blank=True, default="", max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cancellation_reason",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        validators=[django.core.validators.MaxLengthValidator(1000)],
+                    ),
+                ),
+                ("cancelled_by_client", models.BooleanField(default=False)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deletion_reason",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        validators=[django.core.validators.MaxLengthValidator(1000)],
+                    ),
+                ),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="booking.session",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "booking",
+                "verbose_name_plural": "bookings",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("cancel_bookingrequest", "Can cancel bookings"),
+                    ("soft_delete_bookingrequest", "Can soft-delete bookings"),
+                    ("restore_bookingrequest", "Can restore soft-deleted bookings"),
+                    ("purge_bookingrequest", "Can permanently delete (purge) bookings"),
+                    ("export_bookingrequest", "Can export bookings"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='session_ends_after_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="session_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='session_capacity_positive'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 1)), name="session_capacity_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='bookingrequest',
-            index=models.Index(fields=['is_deleted', 'status'], name='booking_deleted_status_idx'),
+            model_name="bookingrequest",
+            index=models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='bookingrequest',
-            index=models.Index(fields=['status'], name='booking_status_idx'),
+            model_name="bookingrequest",
+            index=models.Index(fields=["status"], name="booking_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='bookingrequest',
-            index=models.Index(fields=['is_deleted', 'deleted_at'], name='booking_deleted_at_idx'),
+            model_name="bookingrequest",
+            index=models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
         ),
         migrations.AddIndex(
-            model_name='bookingrequest',
-            index=models.Index(fields=['session', 'is_deleted'], name='booking_session_deleted_idx'),
+            model_name="bookingrequest",
+            index=models.Index(
+                fields=["session", "is_deleted"], name="booking_session_deleted_idx"
+            ),
         ),
     ]

@@ -7,44 +7,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0001_initial'),
+        ("booking", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxEmail',
+            name="OutboxEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('client_cancelled', 'Client cancelled (to client)'), ('staff_cancelled', 'Staff cancelled (to client)'), ('business_notice', 'Client cancelled (to business)'), ('removed', 'Booking removed (to client)'), ('cancel_link', 'Cancellation link (to client)')], max_length=32)),
-                ('reference', models.CharField(help_text="The booking's reference.", max_length=16)),
-                ('recipient', models.EmailField(max_length=254)),
-                ('reply_to', models.EmailField(blank=True, default='', max_length=254)),
-                ('subject', models.CharField(max_length=255)),
-                ('text_body', models.TextField()),
-                ('html_body', models.TextField()),
-                ('dedupe_key', models.CharField(max_length=64)),
-                ('batch', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('delivered', 'Delivered'), ('bounced', 'Bounced'), ('complained', 'Complained (spam)')], default='queued', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('provider_message_id', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('next_attempt_at', models.DateTimeField(blank=True, help_text="When a queued email is due (a retry's backoff).", null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_event_at', models.DateTimeField(blank=True, help_text="Time of the provider's latest tracking event.", null=True)),
-                ('booking', models.ForeignKey(blank=True, db_constraint=False, help_text="The booking's id; it outlives a purge (see the module docstring).", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='emails', to='booking.bookingrequest')),
-                ('business', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='booking.business')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("client_cancelled", "Client cancelled (to client)"),
+                            ("staff_cancelled", "Staff cancelled (to client)"),
+                            ("business_notice", "Client cancelled (to business)"),
+                            ("removed", "Booking removed (to client)"),
+                            ("cancel_link", "Cancellation link (to client)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(help_text="The booking's reference.", max_length=16),
+                ),
+                ("recipient", models.EmailField(max_length=254)),
+                ("reply_to", models.EmailField(blank=True, default="", max_length=254)),
+                ("subject", models.CharField(max_length=255)),
+                ("text_body", models.TextField()),
+                ("html_body", models.TextField()),
+                ("dedupe_key", models.CharField(max_length=64)),
+                ("batch", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("delivered", "Delivered"),
+                            ("bounced", "Bounced"),
+                            ("complained", "Complained (spam)"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("provider_message_id", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When a queued email is due (a retry's backoff).",
+                        null=True,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_event_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Time of the provider's latest tracking event.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The booking's id; it outlives a purge (see the module docstring).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="emails",
+                        to="booking.bookingrequest",
+                    ),
+                ),
+                (
+                    "business",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="emails",
+                        to="booking.business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'email',
-                'verbose_name_plural': 'emails',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('resend_outboxemail', 'Can resend failed emails')],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='outbox_status_due_idx'), models.Index(fields=['provider_message_id'], name='outbox_message_id_idx')],
-                'constraints': [models.UniqueConstraint(fields=('reference', 'kind', 'recipient', 'dedupe_key'), name='outbox_email_once')],
+                "verbose_name": "email",
+                "verbose_name_plural": "emails",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [("resend_outboxemail", "Can resend failed emails")],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "next_attempt_at"], name="outbox_status_due_idx"
+                    ),
+                    models.Index(fields=["provider_message_id"], name="outbox_message_id_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("reference", "kind", "recipient", "dedupe_key"),
+                        name="outbox_email_once",
+                    )
+                ],
             },
         ),
     ]

@@ -7,33 +7,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0002_outbox'),
+        ("booking", "0002_outbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(max_length=20)),
-                ('format', models.CharField(max_length=10)),
-                ('selection', models.JSONField(default=list, help_text='Primary keys of the selected bookings (or sessions).')),
-                ('columns', models.JSONField(blank=True, default=list, help_text='Names of the exported columns; empty means all.')),
-                ('description', models.CharField(blank=True, default='', max_length=200)),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Running'), ('done', 'Ready'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('row_count', models.PositiveIntegerField(default=0)),
-                ('file', models.FileField(blank=True, upload_to='exports/%Y/%m/')),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='export_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("table", models.CharField(max_length=20)),
+                ("format", models.CharField(max_length=10)),
+                (
+                    "selection",
+                    models.JSONField(
+                        default=list,
+                        help_text="Primary keys of the selected bookings (or sessions).",
+                    ),
+                ),
+                (
+                    "columns",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Names of the exported columns; empty means all.",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("running", "Running"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("row_count", models.PositiveIntegerField(default=0)),
+                ("file", models.FileField(blank=True, upload_to="exports/%Y/%m/")),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="export_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['owner', '-created_at'], name='exportjob_owner_created_idx')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["owner", "-created_at"], name="exportjob_owner_created_idx"
+                    )
+                ],
             },
         ),
     ]
