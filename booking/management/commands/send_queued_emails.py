@@ -64,7 +64,6 @@ class Command(BaseCommand):
             return
         done = 0
         while True:
-            close_old_connections()
             count = outbox.sweep(stale_after=age)
             lost = outbox.fail_lost_tasks()
             if not every or count or lost:
@@ -76,3 +75,4 @@ class Command(BaseCommand):
             if not every or (rounds and done >= rounds):
                 return
             time.sleep(every)
+            close_old_connections()  # a long-running loop, like a request: drop stale ones
