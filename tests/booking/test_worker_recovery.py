@@ -41,8 +41,9 @@ def db_worker_batch() -> None:
 def killed_mid_send() -> tuple[DBTaskResult, list[OutboxEmail]]:
     """Three emails queued by one cancellation, and a worker killed while sending the first.
 
-    What `kill -9` leaves behind: the task claimed (RUNNING, never finished), the first
-    email claimed (`sending`), the others still `queued` with no task that will run.
+    What `kill -9` leaves behind: the task claimed (RUNNING, never finished), the worker's
+    chunk of emails claimed (`sending`, the first of them at the provider), the rest still
+    `queued` with no task that will run.
     """
     business = make_business()
     session = make_session(business=business)
@@ -52,7 +53,7 @@ def killed_mid_send() -> tuple[DBTaskResult, list[OutboxEmail]]:
     task = DBTaskResult.objects.get(status=TaskResultStatus.READY)
     task.claim("killed-worker")
     emails = list(OutboxEmail.objects.order_by("pk"))
-    assert delivery._claim(emails[0], timezone.now())
+    assert len(delivery._claim([e.pk for e in emails[:2]], timezone.now())) == 2
     return task, emails
 
 
@@ -91,7 +92,7 @@ def test_nothing_is_swept_while_a_healthy_worker_may_still_be_sending():
     killed_mid_send()
     minutes_pass(1)
     call_command("send_queued_emails", "--every", "60", "--rounds", "1")
-    assert OutboxEmail.objects.filter(status=EmailStatus.SENDING).count() == 1
+    assert OutboxEmail.objects.filter(status=EmailStatus.SENDING).count() == 2
 
 
 def test_the_lost_task_is_marked_failed_not_left_running():
