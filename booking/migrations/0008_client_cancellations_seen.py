@@ -6,31 +6,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0007_search_trigram_indexes'),
+        ("booking", "0007_search_trigram_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CancellationsSeen',
+            name="CancellationsSeen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seen_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seen_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': 'client cancellations last seen',
-                'verbose_name_plural': 'client cancellations last seen',
+                "verbose_name": "client cancellations last seen",
+                "verbose_name_plural": "client cancellations last seen",
             },
         ),
         migrations.AddIndex(
-            model_name='bookingrequest',
-            index=models.Index(condition=models.Q(('cancelled_by_client', True)), fields=['cancelled_at'], name='booking_client_cancelled_idx'),
+            model_name="bookingrequest",
+            index=models.Index(
+                condition=models.Q(("cancelled_by_client", True)),
+                fields=["cancelled_at"],
+                name="booking_client_cancelled_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='cancellationsseen',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='cancellations_seen', to=settings.AUTH_USER_MODEL),
+            model_name="cancellationsseen",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cancellations_seen",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
