@@ -6,64 +6,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0009_fees_and_attendance'),
+        ("booking", "0009_fees_and_attendance"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='bookingrequest',
-            options={'ordering': ['-created_at', '-pk'], 'permissions': [('cancel_bookingrequest', 'Can cancel bookings'), ('soft_delete_bookingrequest', 'Can soft-delete bookings'), ('restore_bookingrequest', 'Can restore soft-deleted bookings'), ('purge_bookingrequest', 'Can permanently delete (purge) bookings'), ('export_bookingrequest', 'Can export bookings'), ('waive_fee_bookingrequest', 'Can waive cancellation and no-show fees'), ('move_bookingrequest', 'Can move bookings to another session')], 'verbose_name': 'booking', 'verbose_name_plural': 'bookings'},
+            name="bookingrequest",
+            options={
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("cancel_bookingrequest", "Can cancel bookings"),
+                    ("soft_delete_bookingrequest", "Can soft-delete bookings"),
+                    ("restore_bookingrequest", "Can restore soft-deleted bookings"),
+                    ("purge_bookingrequest", "Can permanently delete (purge) bookings"),
+                    ("export_bookingrequest", "Can export bookings"),
+                    ("waive_fee_bookingrequest", "Can waive cancellation and no-show fees"),
+                    ("move_bookingrequest", "Can move bookings to another session"),
+                ],
+                "verbose_name": "booking",
+                "verbose_name_plural": "bookings",
+            },
         ),
         migrations.AlterModelOptions(
-            name='session',
-            options={'ordering': ['starts_at'], 'permissions': [('cancel_session', 'Can cancel sessions (and their bookings)')]},
+            name="session",
+            options={
+                "ordering": ["starts_at"],
+                "permissions": [("cancel_session", "Can cancel sessions (and their bookings)")],
+            },
         ),
         migrations.AddField(
-            model_name='historicalsession',
-            name='cancellation_reason',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="historicalsession",
+            name="cancellation_reason",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='historicalsession',
-            name='cancelled_at',
+            model_name="historicalsession",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='historicalsession',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalsession",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalsession',
-            name='status',
-            field=models.CharField(choices=[('scheduled', 'Scheduled'), ('cancelled', 'Cancelled')], default='scheduled', max_length=16),
+            model_name="historicalsession",
+            name="status",
+            field=models.CharField(
+                choices=[("scheduled", "Scheduled"), ("cancelled", "Cancelled")],
+                default="scheduled",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='cancellation_reason',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="session",
+            name="cancellation_reason",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='session',
-            name='cancelled_at',
+            model_name="session",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="session",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='status',
-            field=models.CharField(choices=[('scheduled', 'Scheduled'), ('cancelled', 'Cancelled')], default='scheduled', max_length=16),
+            model_name="session",
+            name="status",
+            field=models.CharField(
+                choices=[("scheduled", "Scheduled"), ("cancelled", "Cancelled")],
+                default="scheduled",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='kind',
-            field=models.CharField(choices=[('client_cancelled', 'Client cancelled (to client)'), ('staff_cancelled', 'Staff cancelled (to client)'), ('session_cancelled', 'Session cancelled by the business (to client)'), ('business_notice', 'Client cancelled (to business)'), ('removed', 'Booking removed (to client)'), ('moved', 'Booking moved to another session (to client)'), ('cancel_link', 'Cancellation link (to client)'), ('no_show_fee', 'No-show fee (to client)')], max_length=32),
+            model_name="outboxemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("client_cancelled", "Client cancelled (to client)"),
+                    ("staff_cancelled", "Staff cancelled (to client)"),
+                    ("session_cancelled", "Session cancelled by the business (to client)"),
+                    ("business_notice", "Client cancelled (to business)"),
+                    ("removed", "Booking removed (to client)"),
+                    ("moved", "Booking moved to another session (to client)"),
+                    ("cancel_link", "Cancellation link (to client)"),
+                    ("no_show_fee", "No-show fee (to client)"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
