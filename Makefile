@@ -8,6 +8,12 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links printed by `make run` and sent in emails: where the server listens, unless
+# SITE_URL is given (e.g. behind a tunnel). A server listening on every address
+# (0.0.0.0, ::) is reached through 127.0.0.1 from this machine.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
+SITE_URL ?= http://$(LINK_HOST):$(PORT)
+RUN_ENV = DEBUG=1 SITE_URL='$(SITE_URL)'
 
 define find_python
 for c in python3.14 python3.13 python3.12 python3; do \
@@ -40,14 +46,14 @@ migrate: venv
 	DEBUG=1 $(VPY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=1 $(VPY) manage.py demo
+	$(RUN_ENV) $(VPY) manage.py demo
 
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)/admin/ with the task worker and the email sweep beside it (Ctrl-C stops all)."
+	@echo "Serving on $(SITE_URL)/admin/ (listening on $(HOST):$(PORT)) with the task worker and the email sweep beside it (Ctrl-C stops all)."
 	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 $(VPY) manage.py db_worker --queue-name '*' --interval 1 & \
-	DEBUG=1 $(VPY) manage.py send_queued_emails --every 60 --verbosity 0 & \
-	DEBUG=1 $(VPY) manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(VPY) manage.py db_worker --queue-name '*' --interval 1 & \
+	$(RUN_ENV) $(VPY) manage.py send_queued_emails --every 60 --verbosity 0 & \
+	$(RUN_ENV) $(VPY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
 	$(VPY) -m pytest $(PYTEST_ARGS)

@@ -8,12 +8,16 @@ one "+" historical record each.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import batched
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.db import transaction
 from django.utils import timezone
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from booking.audit import RequestContext
 from booking.models import (
@@ -46,26 +50,45 @@ CANCEL_REASONS = [
     "Booked the wrong class", "Childcare fell through",
 ]  # fmt: skip
 
-# Where sessions fall relative to now: (share, earliest, latest) offsets in hours.
-SESSION_SPREAD = [
-    (0.15, -24 * 14, -2),  # past
-    (0.15, 1, 23),  # inside a 24-hour cancellation deadline
-    (0.70, 26, 24 * 30),  # comfortably ahead
-]
+# A studio's timetable, in its own time zone: (hour, minute, minutes long) by weekday.
+WEEKDAY_CLASSES = [(6, 30, 45), (7, 15, 60), (9, 30, 60), (12, 15, 45), (17, 30, 60),
+                   (18, 30, 60), (19, 45, 60)]  # fmt: skip
+WEEKEND_CLASSES = [(8, 0, 60), (9, 30, 90), (11, 0, 60), (16, 0, 60)]
+PAST_SHARE = 0.4  # of the sessions, already over; the rest are ahead (some within a day)
 
 
-def _at_quarter_hour(moment: datetime) -> datetime:
-    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+def _day_slots(day: date, tz: ZoneInfo) -> list[tuple[datetime, timedelta]]:
+    classes = WEEKEND_CLASSES if day.weekday() >= 5 else WEEKDAY_CLASSES
+    return [
+        (datetime.combine(day, time(hour, minute), tzinfo=tz), timedelta(minutes=length))
+        for hour, minute, length in classes
+    ]
 
 
-def _session_offset_hours(rng: random.Random) -> float:
-    point = rng.random()
-    for share, earliest, latest in SESSION_SPREAD:
-        if point < share:
-            return rng.uniform(earliest, latest)
-        point -= share
-    _, earliest, latest = SESSION_SPREAD[-1]  # the shares' rounding left a sliver
-    return rng.uniform(earliest, latest)
+def timetable(
+    business: Business, *, count: int, now: datetime, rng: random.Random
+) -> list[tuple[datetime, timedelta]]:
+    """`count` class slots around now on the business's timetable (06:00 to 21:00 there).
+
+    About PAST_SHARE of them already over (walking back from today), the rest ahead
+    (walking forward); a few slots of each day are skipped so days differ.
+    """
+    tz = business.tzinfo
+    today = timezone.localtime(now, tz).date()
+    wanted_past = round(count * PAST_SHARE) if count > 1 else 0
+    chosen: list[tuple[datetime, timedelta]] = []
+    for direction, wanted in ((-1, wanted_past), (1, count - wanted_past)):
+        taken, offset = 0, 0
+        while taken < wanted:
+            day_slots = _day_slots(today + timedelta(days=offset * direction), tz)
+            for start, length in day_slots[::direction]:
+                over = start + length <= now
+                ahead = start >= now + timedelta(hours=1)
+                if taken < wanted and (over if direction < 0 else ahead) and rng.random() < 0.8:
+                    chosen.append((start, length))
+                    taken += 1
+            offset += 1
+    return sorted(chosen)
 
 
 def create_sessions(
@@ -73,20 +96,17 @@ def create_sessions(
 ) -> list[Session]:
     now = now or timezone.now()
     rng = random.Random(seed)
-    sessions = []
-    for i in range(count):
-        starts_at = _at_quarter_hour(now + timedelta(hours=_session_offset_hours(rng)))
-        duration = timedelta(minutes=rng.choice([45, 60, 90]))
-        sessions.append(
-            Session(
-                business=business,
-                title=TITLES[i % len(TITLES)],
-                starts_at=starts_at,
-                ends_at=starts_at + duration,
-                capacity=rng.choice([8, 12, 16, 20, 30]),
-                price=Decimal(rng.choice(PRICES)),
-            )
+    sessions = [
+        Session(
+            business=business,
+            title=rng.choice(TITLES),
+            starts_at=start,
+            ends_at=start + length,
+            capacity=rng.choice([8, 12, 16, 20, 30]),
+            price=Decimal(rng.choice(PRICES)),
         )
+        for start, length in timetable(business, count=count, now=now, rng=rng)
+    ]
     context = RequestContext.command("bookings create-sessions")
     with transaction.atomic():
         created = Session.objects.bulk_create(sessions, batch_size=BATCH_SIZE)
@@ -97,11 +117,34 @@ def create_sessions(
     return created
 
 
-def _client(rng: random.Random, n: int) -> tuple[str, str, str]:
+US_AREA_CODES = ["212", "347", "646", "718", "917"]
+
+
+def _phone(rng: random.Random, country: str) -> str:
+    """A fictional number of the business's country, typed the way people type them.
+
+    US/Canada: 555-0100…0199 (reserved for fiction); GB: 07700 900000…900999
+    (Ofcom's drama range); elsewhere libphonenumber's example mobile number with
+    other last digits. Some are written with the country code, most without.
+    """
+    if country in ("US", "CA"):
+        area, line = rng.choice(US_AREA_CODES), f"01{rng.randrange(100):02d}"
+        return rng.choice([f"({area}) 555-{line}", f"{area}-555-{line}", f"+1 {area} 555 {line}"])
+    if country == "GB":
+        line = f"{rng.randrange(1000):03d}"
+        return rng.choice([f"07700 900{line}", f"+44 7700 900{line}", f"07700900{line}"])
+    example = phonenumbers.example_number_for_type(country, PhoneNumberType.MOBILE)
+    if example is None:
+        return ""
+    example.national_number = (example.national_number or 0) // 1000 * 1000 + rng.randrange(1000)
+    style = rng.choice([PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL])
+    return phonenumbers.format_number(example, style)
+
+
+def _client(rng: random.Random, n: int, country: str = "US") -> tuple[str, str, str]:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email = f"{first}.{last}.{n}@example.com".lower().replace("-", "")
-    phone = f"+44 7700 9{rng.randrange(10**5):05d}"
-    return f"{first} {last}", email, phone
+    return f"{first} {last}", email, _phone(rng, country)
 
 
 def fresh_references(count: int) -> list[str]:
@@ -123,38 +166,78 @@ def fresh_references(count: int) -> list[str]:
     return list(references)
 
 
+DELETION_REASONS = ["Duplicate booking", "Test booking made by the desk", "Booked twice by mistake"]
+STAFF_CANCEL_REASONS = ["Client phoned the desk: unwell", "Client phoned: stuck at work"]
+
+
+def _between(rng: random.Random, earliest: datetime, latest: datetime) -> datetime:
+    return earliest + (latest - earliest) * rng.random() if latest > earliest else earliest
+
+
+def _cancel(
+    booking: BookingRequest, rng: random.Random, *, now: datetime, late: bool, desk: Any
+) -> None:
+    """Cancelled on time by the client online, or late (inside the deadline) by the desk."""
+    start = booking.session.starts_at
+    deadline = start - timedelta(
+        hours=booking.session.business.booking_settings.cancellation_deadline_hours
+    )
+    booking.status = BookingStatus.CANCELLED
+    if late and deadline < min(now, start):
+        booking.cancelled_at = _between(rng, max(deadline, booking.created_at), min(now, start))
+        booking.cancelled_by_client = False
+        booking.cancelled_by = desk
+        booking.cancellation_reason = rng.choice(STAFF_CANCEL_REASONS)
+    else:
+        latest = min(now, deadline, start)
+        booking.cancelled_at = _between(rng, booking.created_at, latest)
+        booking.cancelled_by_client = True
+        booking.cancellation_reason = rng.choice(CANCEL_REASONS)
+
+
+def _status(booking: BookingRequest, rng: random.Random, *, now: datetime, desk: Any) -> None:
+    """A mix by session: nothing is still pending once a session has taken place."""
+    past = booking.session.starts_at <= now
+    roll = rng.random()
+    if roll < 0.18:
+        _cancel(booking, rng, now=now, late=rng.random() < (0.45 if past else 0.2), desk=desk)
+    elif roll < 0.24:
+        booking.status = BookingStatus.REJECTED
+    elif roll < 0.5 and not past:
+        booking.status = BookingStatus.PENDING
+    else:
+        booking.status = BookingStatus.APPROVED
+    if rng.random() < 0.04:
+        booking.is_deleted = True
+        booking.deleted_at = _between(rng, booking.cancelled_at or booking.created_at, now)
+        booking.deleted_by = desk
+        booking.deletion_reason = rng.choice(DELETION_REASONS)
+
+
 def build_bookings(
     sessions: list[Session], *, count: int, now: datetime, rng: random.Random
 ) -> list[BookingRequest]:
-    """Unsaved bookings with a realistic mix of statuses, each with its policy snapshot."""
+    """Unsaved bookings with a realistic mix of statuses, cancellations and deletions,
+    each with its policy snapshot."""
     bookings = []
     references = fresh_references(count)
+    desks: dict[int, Any] = {}  # a staff member of each business, who acted at the desk
     for n in range(count):
         session = sessions[n % len(sessions)]
-        name, email, phone = _client(rng, n)
-        roll = rng.random()
+        country = session.business.country
+        if session.business_id not in desks:
+            desks[session.business_id] = session.business.staff.order_by("pk").first()
+        name, email, phone = _client(rng, n, country)
         booking = BookingRequest(
             session=session,
             reference=references[n],
             client_name=name,
             client_email=email,
-            client_phone=phone if rng.random() < 0.8 else "",
-            created_at=min(now, session.starts_at) - timedelta(days=rng.uniform(1, 20)),
+            client_phone=phone if rng.random() < 0.85 else "",
+            created_at=min(now, session.starts_at) - timedelta(hours=rng.uniform(30, 24 * 14)),
         )
-        if roll < 0.35:
-            booking.status = BookingStatus.PENDING
-        elif roll < 0.85:
-            booking.status = BookingStatus.APPROVED
-        elif roll < 0.92:
-            booking.status = BookingStatus.REJECTED
-        else:
-            booking.status = BookingStatus.CANCELLED
-            # Some days to just over a day before the start (the online deadline
-            # is a day): the last stretch falls into a late-cancellation tier.
-            moment = session.starts_at - timedelta(hours=rng.uniform(24.5, 96))
-            booking.cancelled_at = max(min(moment, now), booking.created_at + timedelta(hours=1))
-            booking.cancelled_by_client = True
-            booking.cancellation_reason = rng.choice(CANCEL_REASONS)
+        booking.sync_phone(country)
+        _status(booking, rng, now=now, desk=desks[session.business_id])
         if booking.status == BookingStatus.APPROVED and session.starts_at <= now:
             booking.status = (
                 BookingStatus.NO_SHOW if rng.random() < 0.15 else BookingStatus.ATTENDED
@@ -204,7 +287,8 @@ def create_fee_examples(business: Business, *, now: datetime | None = None) -> l
     """One past class (20.00) with a free and two late client cancellations (one fee
     waived), a staff cancellation charged the fee, a no-show and an attendance."""
     now = now or timezone.now()
-    starts_at = _at_quarter_hour(now - timedelta(days=2))
+    two_days_ago = timezone.localtime(now, business.tzinfo).date() - timedelta(days=2)
+    starts_at, _ = _day_slots(two_days_ago, business.tzinfo)[2]  # a mid-morning class
     session = Session(
         business=business, title="Sunday Long Ride", starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=90), capacity=12, price=Decimal("20.00"),

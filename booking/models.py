@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from booking import money
+from booking.phones import default_country, search_forms, to_e164, validate_country
 from booking.times import business_time
 
 if TYPE_CHECKING:
@@ -126,6 +127,15 @@ class Business(models.Model):
         default="USD",
         validators=[money.validate_currency],
         help_text="ISO 4217 code of the prices and fees, e.g. USD, EUR, JPY.",
+    )
+    country = models.CharField(
+        max_length=2,
+        default=default_country,
+        validators=[validate_country],
+        help_text=(
+            "ISO 3166-1 alpha-2 code, e.g. US or GB: the country of phone numbers "
+            "written without a country code."
+        ),
     )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -332,6 +342,12 @@ class BookingQuerySet(TenantQuerySet["BookingRequest"]):
         """Soft-deleted before `older_than`: what the retention job purges."""
         return self.deleted().filter(deleted_at__lt=older_than)
 
+    def with_phone(self, query: str, *, user: User) -> BookingQuerySet:
+        """Bookings whose phone is `query` in any format, read with the countries of
+        `user`'s businesses (`booking.phones.search_forms`): an indexed E.164 match."""
+        countries = Business.objects.for_user(user).values_list("country", flat=True).distinct()
+        return self.filter(client_phone_e164__in=search_forms(query, countries))
+
     def with_related(self) -> BookingQuerySet:
         return self.select_related("session__business__booking_settings")
 
@@ -358,6 +374,9 @@ class BookingRequest(models.Model):
     client_name = models.CharField(max_length=200)
     client_email = models.EmailField()  # indexed in Meta (no LIKE index: no query wants one)
     client_phone = models.CharField(max_length=40, blank=True, default="")
+    # E.164 ("+447700900123") read with the business's country, "" if unparsable; set
+    # by `save` (bulk writers call `sync_phone`). Identity and phone search compare it.
+    client_phone_e164 = models.CharField(max_length=20, blank=True, default="", editable=False)
     status = models.CharField(
         max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING
     )
@@ -457,6 +476,7 @@ class BookingRequest(models.Model):
                 condition=Q(cancelled_by_client=True),
                 name="booking_client_cancelled_idx",
             ),
+            models.Index(fields=["client_phone_e164"], name="booking_client_phone_e164_idx"),
         ]
 
     def __str__(self) -> str:
@@ -470,7 +490,14 @@ class BookingRequest(models.Model):
         Each attempt runs in a savepoint so that a collision does not break the
         caller's transaction. (A new booking's policy snapshot is written on
         pre_save, in `booking.signals`.)
+
+        A save that writes `client_phone` or `session` also writes `client_phone_e164`.
         """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"client_phone", "session"} & set(update_fields):
+            self.sync_phone()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "client_phone_e164"}
         if not self._state.adding:
             return super().save(*args, **kwargs)
         for attempt in range(1, REFERENCE_ATTEMPTS + 1):
@@ -483,6 +510,12 @@ class BookingRequest(models.Model):
                 if not taken or attempt == REFERENCE_ATTEMPTS:
                     raise
                 self.reference = generate_reference()
+
+    def sync_phone(self, country: str | None = None) -> None:
+        """Set `client_phone_e164` from `client_phone` (for writers that bypass `save`)."""
+        if country is None:
+            country = self.session.business.country if self.client_phone else ""
+        self.client_phone_e164 = to_e164(self.client_phone, country)
 
     @property
     def business(self) -> Business:

@@ -7,6 +7,7 @@ from booking.public import views
 app_name = "booking"
 
 urlpatterns = [
+    path("cancel/", views.find_page, name="find"),
     path("cancel/<str:reference>/", views.cancel_page, name="cancel"),
     path("cancel/<str:reference>/link/", views.request_link, name="cancel-link"),
 ]

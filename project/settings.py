@@ -187,6 +187,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# The country of a new business (ISO 3166-1 alpha-2): phone numbers written without
+# a country code are read as this country's.
+DEFAULT_COUNTRY = env_str("DEFAULT_COUNTRY", "US").upper()
 USE_I18N = True
 USE_TZ = True
 # One format for every datetime Django renders on staff pages ("Mon 07 Dec 2026, 18:00 CET").
@@ -212,7 +215,7 @@ MEDIA_URL = "media/"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Booking Backoffice <bookings@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "console")
-MAILERS = {"default": mailers.mailer(EMAIL_PROVIDER)}
+MAILERS = {"default": mailers.mailer(EMAIL_PROVIDER, debug=DEBUG)}
 # Provider options and the tracking webhook's basic-auth secret, from ANYMAIL_<NAME>.
 ANYMAIL = mailers.anymail_settings(os.environ)
 # Transient failures are retried with a doubling backoff (30 s, 1 min, … capped

@@ -1,5 +1,10 @@
+from typing import cast
+
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+
+# The admin's "View site": the clients' page, where a booking reference is typed.
+admin.site.site_url = cast(str, reverse_lazy("booking:find"))
 
 urlpatterns = [
     # Export jobs and the cancellation report: before the admin, which owns the rest of /admin/.

@@ -33,6 +33,7 @@ def make_business(
     slug: str | None = None,
     name: str | None = None,
     timezone_name: str = "UTC",
+    country: str = "GB",  # the test clients' numbers are British
     contact_email: str = "desk@example.com",
     contact_phone: str = "+44 20 7946 0000",
     staff: tuple[Any, ...] = (),
@@ -46,6 +47,7 @@ def make_business(
         name=name or f"Business {n}",
         slug=slug or f"business-{n}",
         timezone=timezone_name,
+        country=country,
         contact_email=contact_email,
         contact_phone=contact_phone,
         currency=currency,

@@ -13,7 +13,7 @@ data" (`booking.admin.erasure`).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
@@ -31,7 +31,8 @@ from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin, one_business
 from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
-from booking.models import BookingRequest, FeeStatus
+from booking.models import BookingQuerySet, BookingRequest, FeeStatus
+from booking.phones import looks_like_phone
 from booking.services import details, policy
 from booking.services.actions import ACTIONS, Action
 from booking.services.exceptions import BookingError
@@ -227,6 +228,15 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     ]
 
     actions = [*(_admin_action(action) for action in ACTIONS.values()), erasure.erase_client_data]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Django's search, or the same phone number typed in any format."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if looks_like_phone(search_term):
+            results |= cast(BookingQuerySet, queryset).with_phone(search_term, user=request.user)
+        return results, may_have_duplicates
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)

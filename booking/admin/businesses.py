@@ -23,14 +23,31 @@ class BookingSettingsInline(admin.StackedInline):
 @admin.register(Business)
 class BusinessAdmin(TenantAdmin):
     tenant_path = "id"
-    list_display = ["name", "slug", "contact_email", "contact_phone", "timezone", "currency"]
+    list_display = [
+        "name",
+        "slug",
+        "contact_email",
+        "contact_phone",
+        "timezone",
+        "currency",
+        "country",
+    ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
     inlines = [BookingSettingsInline]
 
     def get_fields(self, request: HttpRequest, obj: Business | None = None) -> Any:
-        fields = ["name", "slug", "contact_email", "contact_phone", "timezone", "currency", "staff"]
+        fields = [
+            "name",
+            "slug",
+            "contact_email",
+            "contact_phone",
+            "timezone",
+            "currency",
+            "country",
+            "staff",
+        ]
         if not request.user.is_superuser:
             # Who may see a business's data is the superuser's decision alone.
             fields.remove("staff")

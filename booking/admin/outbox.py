@@ -1,9 +1,15 @@
 """The emails in the admin: on each booking's change page, and as their own list.
 
 Both are read-only: an email's content is a record of what was sent. The one
-action is "resend" for failed emails, which hands them back to the worker
-through `booking.emails.outbox.resend`. The list is tenant-scoped through the
-email's business (kept after a purge, when the booking is gone).
+action is "resend" for failed emails (its own permission), which hands them back
+to the worker through `booking.emails.outbox.resend`. The list is tenant-scoped
+through the email's business (kept after a purge, when the booking is gone).
+
+A business's staff who may view its bookings may view their emails too (the
+emails are part of a booking's record), so the email links on a booking's page
+open for them. An HTML body is shown rendered, in an iframe sandboxed with no
+permissions at all (no scripts, forms, popups or same-origin access), never as
+source and never inline in the admin's own page.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import admin
+from django.contrib.admin import ActionLocation
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -73,12 +80,12 @@ class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
         (None, {"fields": ("kind", "booking_link", "business", "recipient", "reply_to")}),
         ("Delivery", {"fields": ("status_badge", "attempts", "last_error", "provider_message_id",
                                  "created_at", "next_attempt_at", "sent_at", "last_event_at")}),
-        ("Content", {"fields": ("subject", "text_body", "html_body")}),
+        ("Content", {"fields": ("subject", "text_body", "html_preview")}),
     )  # fmt: skip
     readonly_fields = ("kind", "booking_link", "business", "recipient", "reply_to", "status_badge",
                        "attempts", "last_error", "provider_message_id", "created_at",
                        "next_attempt_at", "sent_at", "last_event_at", "subject", "text_body",
-                       "html_body")  # fmt: skip
+                       "html_preview")  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEmail]:
         return cast(OutboxQuerySet, super().get_queryset(request)).for_user(request.user)
@@ -89,11 +96,30 @@ class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Their own permission, or the booking view permission (the list is scoped)."""
+        user = request.user
+        return user.has_perm("booking.view_outboxemail") or user.has_perm(
+            "booking.view_bookingrequest"
+        )
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("booking.resend_outboxemail")
+
+    @admin.display(description="HTML body")
+    def html_preview(self, email: OutboxEmail) -> str:
+        if not email.html_body:
+            return "-"
+        return format_html(
+            '<iframe class="email-preview" sandbox="" referrerpolicy="no-referrer" '
+            'title="The email as the recipient sees it" srcdoc="{}" '
+            'style="width:100%;max-width:46rem;height:32rem;border:1px solid #ccc;'
+            'background:#fff"></iframe>',
+            email.html_body,
+        )
 
     @admin.display(description="booking")
     def booking_link(self, email: OutboxEmail) -> str:
@@ -108,7 +134,12 @@ class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
             return email.reference
         return format_html('<a href="{}">{}</a>', url, email.reference)
 
-    @admin.action(description="Resend the selected failed emails", permissions=["resend"])
+    @admin.action(
+        description="Resend this email",
+        description_plural="Resend the selected failed emails",
+        permissions=["resend"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
     def resend_emails(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
         selected = queryset.count()
         count = outbox.resend(queryset)

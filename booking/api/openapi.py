@@ -148,6 +148,7 @@ SCHEMAS: dict[str, Any] = {
                     "status": nullable(STATUS),
                     "include_deleted": {"type": "boolean"},
                     "business": nullable({"type": "string"}),
+                    "phone": nullable({"type": "string"}),
                 }
             ),
             "pagination": obj(
@@ -329,6 +330,13 @@ STAFF_PATHS: dict[str, Any] = {
                     "business",
                     {"type": "string", "minLength": 1},
                     "Only this business's bookings (its slug; one of the caller's).",
+                ),
+                query(
+                    "phone",
+                    {"type": "string", "minLength": 1},
+                    "Only bookings with this client phone number, in any format: a number "
+                    "without a country code is read with each of the caller's businesses' "
+                    "countries, and matched by its digits too.",
                 ),
                 query("page", {"type": "integer", "minimum": 1}, "Page number, from 1."),
                 query(

@@ -44,6 +44,7 @@ TEMPLATES = {
     EmailKind.MOVED: "booking/emails/booking_moved",
     EmailKind.CANCEL_LINK: "booking/emails/cancellation_link",
     EmailKind.NO_SHOW_FEE: "booking/emails/no_show_fee",
+    EmailKind.RESTORED: "booking/emails/booking_restored",
 }
 
 HEADLINES = {
@@ -55,7 +56,14 @@ HEADLINES = {
     EmailKind.MOVED: "your booking was moved",
     EmailKind.CANCEL_LINK: "your cancellation link",
     EmailKind.NO_SHOW_FEE: "a no-show fee for your booking",
+    EmailKind.RESTORED: "your place is back",
 }
+
+# The emails that may mention the fee policy: those about the client's own
+# cancellation. A booking the studio cancelled or removed never owes a fee.
+CLIENT_FEE_KINDS = frozenset(
+    {EmailKind.CLIENT_CANCELLED, EmailKind.BUSINESS_NOTICE, EmailKind.CANCEL_LINK}
+)
 
 TIME_FORMAT = "l j F Y, H:i"
 SUBJECT_MAX_LENGTH = 255
@@ -118,8 +126,10 @@ def email_context(
     if kind == EmailKind.CANCEL_LINK:
         # What cancelling now would cost: the page states the same before the click.
         fee_words = charges.cancellation_quote(booking, now=now).words + " if you cancel now"
-    else:
+    elif kind in CLIENT_FEE_KINDS or (booking.fee_amount or 0) > 0:
         fee_words = "" if removed else charges.fee_words(booking)
+    else:  # the studio cancelled and charged nothing: no word of fees
+        fee_words = ""
     return {
         "kind": str(kind),
         "headline": HEADLINES[kind],
@@ -142,7 +152,9 @@ def email_context(
         "deadline_when": local_time(deadline, business.timezone),
         "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
         "reason": reason,
-        "fee_policy": terms_of(booking).cancellation_fee_policy,
+        # Fees are the client's concern only about their own cancellation (or a fee
+        # staff charged); never when the studio cancelled or removed the booking.
+        "fee_policy": terms_of(booking).cancellation_fee_policy if kind in CLIENT_FEE_KINDS else "",
         "fee_words": fee_words,
         "deadline": deadline,
         "business_name": business.name,

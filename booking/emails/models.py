@@ -34,6 +34,7 @@ class EmailKind(models.TextChoices):
     MOVED = "moved", "Booking moved to another session (to client)"
     CANCEL_LINK = "cancel_link", "Cancellation link (to client)"
     NO_SHOW_FEE = "no_show_fee", "No-show fee (to client)"
+    RESTORED = "restored", "Booking restored (to client)"
 
 
 class EmailStatus(models.TextChoices):

@@ -7,7 +7,12 @@ from typing import Any
 from django import forms
 
 from booking.models import REASON_MAX_LENGTH
-from booking.services.lifecycle.client import EMAIL_MAX_LENGTH, PHONE_MAX_LENGTH, Proof
+from booking.services.lifecycle.client import (
+    EMAIL_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    Proof,
+    normalize_reference,
+)
 from booking.services.links import MAX_TOKEN_LENGTH
 
 
@@ -82,6 +87,28 @@ class SignedLinkCancelForm(PublicForm):
 
     def proof(self) -> Proof:
         return Proof(token=self.cleaned_data["token"])
+
+
+class ReferenceForm(PublicForm):
+    """The booking reference, typed from the confirmation (any case, spaces allowed)."""
+
+    reference = forms.CharField(
+        label="Booking reference",
+        max_length=32,
+        help_text="8 letters and digits, from your booking confirmation, e.g. K7QM4XTR.",
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_reference(self) -> str:
+        typed = self.cleaned_data["reference"]
+        reference = normalize_reference(typed.replace(" ", "").replace("-", ""))
+        if reference is None:
+            raise forms.ValidationError(
+                "A reference has 8 letters and digits, such as K7QM4XTR.", code="invalid"
+            )
+        return reference
 
 
 class LinkRequestForm(ContactDetailsForm):

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest, BookingStatus
-from booking.public.forms import CancelForm, LinkRequestForm, SignedLinkCancelForm
+from booking.public.forms import CancelForm, LinkRequestForm, ReferenceForm, SignedLinkCancelForm
 from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import find_booking, look_up
@@ -37,6 +37,7 @@ LINK_SENT = (
     "address it was made with. Nothing arrived? Check your spam folder, or contact "
     "the business."
 )
+LINK_SENT_TAG = "link-sent"  # shown in the link card, where the client's eye is
 
 # The client's words for each status, declared with the status.
 STATUS_WORDS = {status: declaration.client_word for status, declaration in STATUSES.items()}
@@ -50,12 +51,17 @@ TOKEN_NOTICES = {
 
 @dataclass(frozen=True)
 class Notice:
-    """A message at the top of the page; `contact` adds the business's details."""
+    """A message on the page; `contact` adds the business's details.
+
+    `at_form`: about what the client typed, so it is shown inside the form they
+    just sent (the page opens there), not at the top of a long page.
+    """
 
     title: str
     text: str
     contact: bool = False
     kind: str = "error"
+    at_form: bool = False
 
 
 def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -108,7 +114,18 @@ def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
     if isinstance(error, exc.IdentityNotVerified):
         return Notice(
             "Those details don't match this booking",
-            "Check the email address or phone number you booked with and try again.",
+            "Check the email address or phone number you booked with and try again, "
+            "or ask for a cancellation link by email below.",
+            at_form=True,
+        )
+    if isinstance(error, exc.DeadlinePassed) and summary.session_over:
+        return Notice(
+            "This session has already taken place",
+            f"{summary.booking.session.title} was on {summary.starts_words} "
+            f"({summary.business.timezone} time), so there is nothing left to cancel. "
+            "Questions? Contact the business:",
+            contact=True,
+            kind="info",
         )
     if isinstance(error, exc.DeadlinePassed):
         return Notice(
@@ -138,7 +155,7 @@ def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
             f"so there is nothing to cancel.",
             kind="info",
         )
-    return Notice("Please check your input", error.message)
+    return Notice("Please check your input", error.message, at_form=True)
 
 
 def _render_page(
@@ -167,11 +184,12 @@ def _render_page(
     if notice is None and summary.refusal is not None:
         notice = notice_for(summary.refusal.error(summary.refusal.message), summary)
         notice = Notice(notice.title, notice.text, notice.contact, kind="info")
-    locked_for = 0
-    if summary.can_cancel and notice is None:
-        locked_for = max(_waits(request, booking))
-        if locked_for:
-            notice = notice_for(exc.RateLimited("", retry_after=locked_for), summary)
+    locked_for = _locked_for(request, booking, summary, notice)
+    locked = locked or bool(locked_for)
+    if locked_for:
+        notice = notice_for(exc.RateLimited("", retry_after=locked_for), summary)
+    form_shown = summary.can_cancel and not locked
+    at_form = notice is not None and notice.at_form and form_shown
     return render(
         request,
         "booking/public/cancel.html",
@@ -183,29 +201,39 @@ def _render_page(
             "signed": isinstance(form, SignedLinkCancelForm),
             "link_form": link_form or LinkRequestForm(),
             "token_notice": TOKEN_NOTICES.get(token_check) if token_check else None,
-            "notice": notice,
-            "locked": locked or bool(locked_for),
+            "notice": None if at_form else notice,
+            "form_notice": notice if at_form else None,
+            "locked": locked,
+            "link_card": summary.can_cancel and not isinstance(form, SignedLinkCancelForm),
         },
         status=status,
     )
 
 
-def _waits(request: HttpRequest, booking: BookingRequest) -> tuple[int, int]:
-    """The reference's and the IP's lock-out, for display; (0, 0) when the limiter is down.
+def _locked_for(
+    request: HttpRequest, booking: BookingRequest, summary: Summary, notice: Notice | None
+) -> int:
+    """Seconds this client stays locked out of the form (0 when it is not shown anyway).
 
-    Showing the page is read-only, so it fails open: the POSTs that need the
-    limiter refuse on their own (503).
+    Showing the page is read-only, so it fails open when the limiter is down: the
+    POSTs that need the limiter refuse on their own (503).
     """
+    if not summary.can_cancel or notice is not None:
+        return 0
     limiter = throttle.VerificationLimiter(reference=booking.reference, ip=client_ip(request))
     try:
-        return limiter.waits()
+        return max(limiter.waits())
     except exc.ServiceUnavailable:
-        return 0, 0
+        return 0
 
 
 def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
+    form = ReferenceForm(initial={"reference": reference[:32]})
     return render(
-        request, "booking/public/not_found.html", {"reference": reference[:32]}, status=404
+        request,
+        "booking/public/not_found.html",
+        {"reference": reference[:32], "form": form},
+        status=404,
     )
 
 
@@ -241,6 +269,23 @@ def _look_up(request: HttpRequest, reference: str) -> BookingRequest | HttpRespo
             return find_booking(reference)
         except exc.BookingNotFound:
             return _not_found(request, reference)
+
+
+@_private
+@require_http_methods(["GET", "HEAD"])
+def find_page(request: HttpRequest) -> HttpResponse:
+    """`/booking/cancel/`: type the reference from the booking confirmation."""
+    if "reference" not in request.GET:
+        return render(request, "booking/public/find.html", {"form": ReferenceForm()})
+    form = ReferenceForm(request.GET)
+    if not form.is_valid():
+        return render(request, "booking/public/find.html", {"form": form}, status=400)
+    reference = form.cleaned_data["reference"]
+    try:
+        booking = find_booking(reference)
+    except exc.BookingNotFound:
+        return _not_found(request, reference)
+    return redirect("booking:cancel", booking.reference)
 
 
 @_private
@@ -334,5 +379,5 @@ def request_link(request: HttpRequest, reference: str) -> HttpResponse:
     except exc.ServiceUnavailable as error:  # fail closed: nothing counted, nothing sent
         return _render_page(request, booking, link_form=form, status=error.status_code,
                             notice=UNAVAILABLE)  # fmt: skip
-    messages.info(request, LINK_SENT)
-    return redirect(reverse("booking:cancel", args=[booking.reference]) + "#link-request")
+    messages.info(request, LINK_SENT, extra_tags=LINK_SENT_TAG)
+    return redirect(reverse("booking:cancel", args=[booking.reference]) + "#link-sent")

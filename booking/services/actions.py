@@ -208,6 +208,14 @@ def _no_show_fee_email(booking: BookingRequest, now: datetime) -> bool:
     return charges.no_show_fee(booking) > 0
 
 
+def _restore_email(booking: BookingRequest, now: datetime) -> bool:
+    return (
+        booking.is_deleted
+        and rules.is_active_future(booking, now=now)
+        and rules.policy_of(booking).send_cancellation_emails
+    )
+
+
 APPROVE = Action(
     name="approve",
     service=lifecycle.approve_bookings,
@@ -263,6 +271,8 @@ RESTORE = Action(
     description="Restore this booking",
     description_plural="Restore selected bookings",
     check=lambda booking, reason: rules.check_restore(booking),
+    emails=_restore_email,
+    options=(NOTIFY_CLIENT,),
     event=Event("is_deleted", False, "Restored", DELETION_FIELDS),
 )
 PURGE = Action(

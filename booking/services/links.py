@@ -103,14 +103,14 @@ def request_cancel_link(
     """
     if not throttle.allow_link_request(reference=reference, ip=ip):
         return
-    booking = BookingRequest.objects.filter(reference=reference).first()
-    matched = identity_matches(
-        email=email,
-        phone=phone,
-        stored_email=booking.client_email if booking else "",
-        stored_phone=booking.client_phone if booking else "",
+    # The business comes along: a phone number is read with its country.
+    booking = (
+        BookingRequest.objects.select_related("session__business")
+        .filter(reference=reference)
+        .first()
     )
-    _enqueue(reference, matched and booking is not None)
+    matched = booking is not None and identity_matches(booking=booking, email=email, phone=phone)
+    _enqueue(reference, matched)
 
 
 def _enqueue(reference: str, matched: bool) -> None:

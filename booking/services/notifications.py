@@ -17,6 +17,8 @@ for the no-show fee notice):
   lifecycle passes only those bookings, and none when "notify client" is off);
 - a no-show that owes a fee: the client, unless staff unticked "notify client"
   (a fee notice, sent whatever `send_cancellation_emails` says).
+- a restore of an active future booking: the client, told their place is back
+  (likewise only those, and none when "notify client" is off).
 
 Each row carries a dedupe key naming the state change it reports, so running
 a hook twice for the same change (a double submit that got through, a retried
@@ -144,6 +146,27 @@ def bookings_moved(
             previous=previous[booking.pk],
         )
         for booking in bookings
+    ]
+    outbox.queue(emails, batch=batch)
+
+
+def bookings_restored(bookings: Sequence[BookingRequest], *, reason: str, now: datetime) -> None:
+    """Queue "your place is back" to clients whose active future booking was restored.
+
+    `reason` is the restore's (told to the client, as the confirmation page says).
+    """
+    batch = outbox.new_batch()
+    emails = [
+        messages.build(
+            booking,
+            EmailKind.RESTORED,
+            dedupe_key=f"restored:{_stamp(now)}",
+            batch=batch,
+            now=now,
+            reason=reason,
+        )
+        for booking in bookings
+        if _sends_emails(booking)
     ]
     outbox.queue(emails, batch=batch)
 

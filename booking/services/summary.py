@@ -109,5 +109,10 @@ class Summary:
         return f"You can cancel online up to {hours} {unit} before the session starts."
 
     @property
+    def session_over(self) -> bool:
+        """The session has started (or taken place): nothing is left to cancel."""
+        return self.now >= self.booking.session.starts_at
+
+    @property
     def deadline_passed(self) -> bool:
         return self.refusal is not None and self.refusal.error is exc.DeadlinePassed

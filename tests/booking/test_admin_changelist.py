@@ -119,7 +119,10 @@ def test_no_full_count_of_the_table(desk, booking):
 
 
 def _add_bookings(session, count: int) -> None:
+    """`count` live bookings of the demo's mix (which soft-deletes a few: undone here)."""
     rows = build_bookings([session], count=count, now=timezone.now(), rng=random.Random(count))
+    for row in rows:
+        row.is_deleted, row.deleted_at, row.deleted_by, row.deletion_reason = False, None, None, ""
     BookingRequest.all_objects.bulk_create(rows)
 
 

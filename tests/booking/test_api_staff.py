@@ -159,7 +159,12 @@ def test_list_answers_the_pinned_shape(api, booking, staff):
     body = api.get(LIST_URL).json()
 
     assert body["total_count"] == 1
-    assert body["filters"] == {"status": None, "include_deleted": False, "business": None}
+    assert body["filters"] == {
+        "status": None,
+        "include_deleted": False,
+        "business": None,
+        "phone": None,
+    }
     assert body["pagination"] == {
         "page": 1, "page_size": 25, "num_pages": 1, "next": None, "previous": None,
     }  # fmt: skip

@@ -52,7 +52,7 @@ def test_create_bookings_mixes_statuses_with_one_history_record_each(business):
         "--seed", "3",
     )  # fmt: skip
 
-    bookings = BookingRequest.objects.filter(session__business=business)
+    bookings = BookingRequest.all_objects.filter(session__business=business)  # a few deleted
     assert "Created 80 bookings" in output and bookings.count() == 80
     # A future session: nobody has attended or missed it yet.
     attendance = {BookingStatus.ATTENDED, BookingStatus.NO_SHOW}
@@ -66,7 +66,7 @@ def test_create_bookings_makes_sessions_when_there_are_none(business):
     run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "16")
 
     assert business.sessions.exists()
-    assert BookingRequest.objects.filter(session__business=business).count() == 16
+    assert BookingRequest.all_objects.filter(session__business=business).count() == 16
 
 
 @pytest.mark.parametrize("subcommand", ["create-sessions", "create-bookings"])
@@ -107,13 +107,15 @@ def test_demo_loads_the_business_its_data_and_logins(db, debug, settings):
 
     business = Business.objects.get(slug=DEMO_SLUG)
     assert business.booking_settings.cancellation_deadline_hours == 24
-    assert business.sessions.count() == 24 + 1  # and the past class showing fees
-    assert BookingRequest.objects.filter(session__business=business).count() == 120 + 6
+    assert business.sessions.count() == 56 + 1  # and the past class showing fees
+    assert BookingRequest.all_objects.filter(session__business=business).count() == 280 + 6
     desk = get_user_model().objects.get(username="desk")
     assert desk.is_staff and not desk.is_superuser
     assert list(desk.businesses.all()) == [business]
     assert desk.check_password("desk-demo-2026")
     assert desk.has_perm("booking.purge_bookingrequest")
+    assert desk.has_perm("booking.resend_outboxemail")
+    assert "http://127.0.0.1:8000/admin/" in output  # SITE_URL's default
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("admin")
     assert "admin / admin" in output and "desk / desk-demo-2026" in output
@@ -185,3 +187,18 @@ def test_demo_has_prices_fee_tiers_fees_owed_a_waiver_and_a_no_show(db, debug):
     assert (waived.client_name, waived.fee_amount) == ("Hedy Lamarr", Decimal("10.00"))
     assert waived.fee_waiver_reason
     assert examples.get(client_name="Grace Hopper").fee_amount == Decimal("0.00")
+
+
+def test_demo_prints_links_to_the_site_url(db, debug, settings):
+    settings.SITE_URL = "http://127.0.0.1:8101"
+    output = run("demo")
+    assert "Demo logins at http://127.0.0.1:8101/admin/" in output
+    assert "A client's cancel page: http://127.0.0.1:8101/booking/cancel/" in output
+    assert ":8000" not in output
+
+
+def test_create_bookings_names_the_few_rows_it_made(business):
+    make_session(business=business)
+    output = run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "1")
+    booking = BookingRequest.all_objects.get()
+    assert f"  id {booking.pk}: {booking.reference}" in output

@@ -31,6 +31,11 @@ def test_mailer_for_provider(provider, backend):
     assert mailer(provider) == {"BACKEND": backend}
 
 
+def test_in_development_the_console_prints_readable_emails():
+    assert mailer("console", debug=True) == {"BACKEND": "project.mailers.ReadableConsoleBackend"}
+    assert mailer("postmark", debug=True) == {"BACKEND": "anymail.backends.postmark.EmailBackend"}
+
+
 @pytest.mark.parametrize("provider", ["postmrak", "../os", "base", "test", "smtp.example.com"])
 def test_unknown_provider_is_refused(provider):
     with pytest.raises(ImproperlyConfigured, match="EMAIL_PROVIDER"):
@@ -104,3 +109,30 @@ def test_the_postmark_backend_takes_its_token_from_anymail(settings):
     backend = mailers.default
     assert isinstance(backend, PostmarkBackend)
     assert backend.server_token == "pm-token"
+
+
+def test_the_console_prints_emails_decoded_so_a_signed_link_can_be_copied():
+    from io import StringIO
+
+    from django.core.mail import EmailMultiAlternatives
+
+    from project.mailers import ReadableConsoleBackend
+
+    link = "http://127.0.0.1:8101/booking/cancel/K7QM4XTR/?token=" + "Ab-9_=" * 20
+    message = EmailMultiAlternatives(
+        "Your cancellation link — Johnny Bravo",
+        f"Hello Ada,\n\nCancel here: {link}\n",
+        "Johnny Bravo <bookings@localhost>",
+        ["ada@example.com"],
+        reply_to=["frontdesk@johnnybravo.example"],
+    )
+    message.attach_alternative(f'<p><a href="{link}">Cancel</a></p>', "text/html")
+    stream = StringIO()
+
+    ReadableConsoleBackend(stream=stream).send_messages([message])
+
+    printed = stream.getvalue()
+    assert f"Cancel here: {link}\n" in printed  # whole, on one line, "=" unescaped
+    assert "=3D" not in printed and "Subject: Your cancellation link — Johnny Bravo" in printed
+    assert "To: ada@example.com" in printed and "Reply-To: frontdesk@johnnybravo.example" in printed
+    assert "(also sent as text/html" in printed

@@ -49,12 +49,58 @@ def test_the_list_shows_only_the_staff_members_businesses(client, clerk, booking
     assert other.status_code == 302  # Django's "does not exist" redirect: no leak
 
 
-def test_staff_without_the_view_permission_cannot_see_the_list(client, business, booking):
-    plain = make_staff(
-        username="plain", businesses=(business,), permissions=["view_bookingrequest"]
+def test_staff_who_see_bookings_see_their_emails(client, business, booking, other_business):
+    """Clicking an email on a booking's page opens it: no bare 403 for the desk."""
+    desk = make_staff(username="plain", businesses=(business,), permissions=["view_bookingrequest"])
+    mine = make_email(booking, recipient="mine@example.com")
+    theirs = make_email(
+        make_booking(session=make_session(business=other_business)), recipient="theirs@example.com"
     )
-    client.force_login(plain)
+    client.force_login(desk)
+    booking_page = client.get(
+        reverse("admin:booking_bookingrequest_change", args=[booking.pk])
+    ).content.decode()
+    email_url = reverse("admin:booking_outboxemail_change", args=[mine.pk])
+    assert email_url in booking_page
+    assert client.get(email_url).status_code == 200
+    listed = client.get(reverse(CHANGELIST)).content.decode()
+    assert "mine@example.com" in listed and "theirs@example.com" not in listed
+    other = reverse("admin:booking_outboxemail_change", args=[theirs.pk])
+    assert client.get(other).status_code == 302  # "does not exist": no leak
+    assert "resend_emails" not in listed  # resending has its own permission
+
+
+def test_staff_who_see_no_bookings_see_no_emails(client, business, booking):
+    make_email(booking)
+    nobody = make_staff(username="nobody", businesses=(business,), permissions=["view_session"])
+    client.force_login(nobody)
     assert client.get(reverse(CHANGELIST)).status_code == 403
+
+
+def test_an_html_body_is_rendered_in_a_sandbox_never_as_source(client, clerk, booking):
+    email = make_email(booking)
+    email.html_body = '<p class="x">Hello <b>Ada</b></p><script>alert("x")</script>'
+    email.save()
+    client.force_login(clerk)
+    page = client.get(reverse("admin:booking_outboxemail_change", args=[email.pk])).content.decode()
+    frame = page[page.index("<iframe") : page.index("</iframe>")]
+    assert 'sandbox=""' in frame
+    assert 'srcdoc="&lt;p class=&quot;x&quot;&gt;Hello &lt;b&gt;Ada&lt;/b&gt;' in frame
+    assert "<script>alert" not in page  # only ever inside the escaped srcdoc
+    assert "&lt;p class=&quot;x&quot;" not in page.replace(frame, "")  # not shown as source
+
+
+def test_one_failed_email_is_resent_from_its_own_page(
+    client, clerk, booking, django_capture_on_commit_callbacks
+):
+    failed = make_email(booking, status=EmailStatus.FAILED, last_error="HTTP 401")
+    client.force_login(clerk)
+    url = reverse("admin:booking_outboxemail_change", args=[failed.pk])
+    assert "resend_emails" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"CHANGE_FORM-action": "resend_emails", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.QUEUED
 
 
 def test_resend_action_queues_failed_emails_and_they_are_sent(

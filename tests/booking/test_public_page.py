@@ -422,7 +422,7 @@ def sent(monkeypatch):
 )
 def test_link_request_answers_neutrally(client, london_booking, sent, details, sends):
     response = client.post(url(london_booking, "link/"), details, follow=True)
-    assert response.redirect_chain[-1][0] == url(london_booking) + "#link-request"
+    assert response.redirect_chain[-1][0] == url(london_booking) + "#link-sent"
     assert "If those details match the booking, we have emailed a cancellation link" in text(
         response
     )

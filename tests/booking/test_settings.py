@@ -65,7 +65,7 @@ def test_development_defaults():
     assert read["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert read["secret_key"].startswith("django-insecure-")
     assert read["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
-    assert read["mailer"] == "django.core.mail.backends.console.EmailBackend"
+    assert read["mailer"] == "project.mailers.ReadableConsoleBackend"  # emails printed decoded
     assert read["time_zone"] == "UTC"
 
 

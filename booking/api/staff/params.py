@@ -16,13 +16,14 @@ from django.http import QueryDict
 
 from booking.api.responses import optional_string, reject_unknown_fields
 from booking.models import BookingStatus
+from booking.phones import MIN_PHONE_DIGITS, digits
 from booking.services.actions import ACTIONS, Action, Option, api_actions, asked_options
 from booking.services.exceptions import InvalidInput
 from booking.services.text import storable
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-LIST_PARAMETERS = ("status", "include_deleted", "business", "page", "page_size")
+LIST_PARAMETERS = ("status", "include_deleted", "business", "phone", "page", "page_size")
 
 # The actions of PATCH, by name; DELETE's one needs the reference as confirmation.
 PATCH_ACTIONS = tuple(action.name for action in api_actions("PATCH"))
@@ -80,6 +81,7 @@ class ListQuery:
     status: str | None = None
     include_deleted: bool = False
     business: str | None = None
+    phone: str | None = None
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 
@@ -95,8 +97,14 @@ class ListQuery:
         business = values.get("business")
         if business is not None and not business:
             raise InvalidInput("business must be a business's slug")
+        phone = values.get("phone")
+        if phone is not None and len(digits(phone)) < MIN_PHONE_DIGITS:
+            raise InvalidInput(
+                f"phone must be a phone number of at least {MIN_PHONE_DIGITS} digits"
+            )
         return cls(
             status=status,
+            phone=phone,
             include_deleted=query_bool("include_deleted", values.get("include_deleted", "false")),
             business=business,
             page=parse_positive_int("page", values.get("page", "1")),

@@ -48,6 +48,8 @@ def booking_list(request: HttpRequest) -> JsonResponse:
         if not Business.objects.for_user(request.user).filter(slug=query.business).exists():
             raise InvalidInput(f"no business {query.business!r} among yours")
         bookings = bookings.filter(session__business__slug=query.business)
+    if query.phone:
+        bookings = bookings.with_phone(query.phone, user=request.user)
 
     paginator = Paginator(with_api_related(bookings), query.page_size)
     if query.page > paginator.num_pages:
@@ -69,6 +71,7 @@ def booking_list(request: HttpRequest) -> JsonResponse:
                 "status": query.status,
                 "include_deleted": query.include_deleted,
                 "business": query.business,
+                "phone": query.phone,
             },
             "pagination": {
                 "page": page.number,

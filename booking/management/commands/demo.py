@@ -26,8 +26,9 @@ class Command(BaseCommand):
     help = "Load the demo business, its sessions and bookings, and a demo admin login."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--sessions", type=int, default=24)
-        parser.add_argument("--bookings", type=int, default=120)
+        # About a week and a half of the timetable, some five clients a class.
+        parser.add_argument("--sessions", type=int, default=56)
+        parser.add_argument("--bookings", type=int, default=280)
 
     def handle(self, *args: Any, sessions: int, bookings: int, **options: Any) -> None:
         if not settings.DEBUG and not os.environ.get("DEMO_ALLOW_PRODUCTION"):
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             User.objects.create_superuser("admin", "admin@example.com", "admin")
         self.stdout.write(
             self.style.SUCCESS(
-                "\nDemo logins at http://127.0.0.1:8000/admin/\n"
+                f"\nDemo logins at {settings.SITE_URL}/admin/\n"
                 "  superuser:  admin / admin\n"
                 "  staff:      desk / desk-demo-2026 (Johnny Bravo Fitness Center only)\n"
             )
@@ -59,6 +60,6 @@ class Command(BaseCommand):
         booking = sample.bookings.active().first() if sample else None
         if booking:
             self.stdout.write(
-                f"A client's cancel page: http://127.0.0.1:8000/booking/cancel/{booking.reference}/"
+                f"A client's cancel page: {settings.SITE_URL}/booking/cancel/{booking.reference}/"
                 f"  (email: {booking.client_email})\n"
             )

@@ -29,6 +29,9 @@ def positive_int(value: str) -> int:
     return number
 
 
+SHOWN_ROWS = 10
+
+
 class DemoDataSubcommand:
     """`create-sessions` / `create-bookings`: one shape, two kinds of demo rows."""
 
@@ -61,3 +64,6 @@ class DemoDataSubcommand:
         command.stdout.write(
             command.style.SUCCESS(f"Created {len(created)} {self.noun} for {business}.")
         )
+        if len(created) <= SHOWN_ROWS:  # a few rows, e.g. one to try the API on
+            for row in created:
+                command.stdout.write(f"  id {row.pk}: {row}")

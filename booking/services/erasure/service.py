@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest
+from booking.models import BookingRequest, Business
+from booking.phones import MIN_PHONE_DIGITS, digits, national_digits, search_forms
 from booking.services import exceptions as exc
 from booking.services.erasure.steps import (
     DEFAULT_REASON,
@@ -28,12 +30,7 @@ from booking.services.erasure.steps import (
     Erasure,
     ErasureResult,
 )
-from booking.services.identity import (
-    MIN_PHONE_DIGITS,
-    normalize_email,
-    parse_phone,
-    phone_matches,
-)
+from booking.services.identity import normalize_email
 from booking.services.lifecycle import clean_reason
 
 # An erasure answers one person's request: a selection naming more clients
@@ -79,7 +76,7 @@ def clients_of(rows: Iterable[tuple[str, str, str, str]]) -> list[Client]:
         if email:
             key = f"email:{normalize_email(email)}"
         elif phone:
-            key = f"phone:{parse_phone(phone).national}"
+            key = f"phone:{national_digits(phone)}"
         else:
             continue
         client = clients.get(key)
@@ -103,7 +100,7 @@ def _valid(client: ClientRef) -> ClientRef:
     email, phone = email.strip(), phone.strip()
     if bool(email) == bool(phone):
         raise exc.InvalidInput("give either an email address or a phone number")
-    if phone and len(parse_phone(phone).national) < MIN_PHONE_DIGITS:
+    if phone and len(digits(phone)) < MIN_PHONE_DIGITS:
         raise exc.InvalidInput(f"a phone number needs at least {MIN_PHONE_DIGITS} digits")
     return ClientRef(email=email, phone=phone)
 
@@ -119,8 +116,8 @@ def erase_clients(
 ) -> list[ErasureResult]:
     """Erase these clients' personal data from every table that holds it; one result each.
 
-    Identify each by `email` (trimmed, case-insensitive) or `phone` (compared by
-    digits, as identity checks do). `actor` must be a superuser, or None for the
+    Identify each by `email` (trimmed, case-insensitive) or `phone` (any format,
+    as admin search reads it). `actor` must be a superuser, or None for the
     system (the `bookings erase` command). Every input is checked before anything
     is read. One transaction for all; rows are locked and changed in batches.
     Irreversible. A dry run reads the same rows and computes the same counts but
@@ -180,25 +177,33 @@ def find_client(erasure: Erasure, *, email: str = "", phone: str = "") -> None:
         past = records.filter(client_email__iexact=email)
         wanted = normalize_email(email)
 
-        def matches(stored: str) -> bool:
+        def matches(stored: str, stored_e164: str = "") -> bool:
             return normalize_email(stored) == wanted
 
         column = "client_email"
     else:
-        tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
-        pattern = PHONE_SEPARATORS.join(tail) + r"\D*$"
-        live = bookings.filter(client_phone__regex=pattern)
-        past = records.filter(client_phone__regex=pattern)
+        # Any spelling: the E.164 forms the number may mean (read with each
+        # business's country), or the same digits (unparsable numbers, records
+        # written before E.164 was stored).
+        forms = search_forms(phone, Business.objects.values_list("country", flat=True).distinct())
+        tail = digits(phone)[-MIN_PHONE_DIGITS:]
+        by_phone = Q(client_phone_e164__in=forms) | Q(
+            client_phone__regex=PHONE_SEPARATORS.join(tail) + r"\D*$"
+        )
+        live = bookings.filter(by_phone)
+        past = records.filter(by_phone)
 
-        def matches(stored: str) -> bool:
-            return phone_matches(phone, stored)
+        def matches(stored: str, stored_e164: str = "") -> bool:
+            return stored_e164 in forms or digits(stored) == digits(phone)
 
         column = "client_phone"
     found: set[int] = set()
     for queryset in (live, past):
-        rows = queryset.values_list("id", column, "client_name", "client_email", "client_phone")
-        for pk, stored, name, stored_email, stored_phone in rows.distinct().iterator():
-            if not matches(stored):
+        rows = queryset.values_list(
+            "id", column, "client_name", "client_email", "client_phone", "client_phone_e164"
+        )
+        for pk, stored, name, stored_email, stored_phone, e164 in rows.distinct().iterator():
+            if not matches(stored, e164):
                 continue
             found.add(pk)
             erasure.names.add(name)

@@ -27,8 +27,9 @@ from booking.audit import RequestContext
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.exports import retention
 from booking.models import BookingRequest
+from booking.phones import MIN_PHONE_DIGITS, national_digits
 from booking.services import history
-from booking.services.identity import MIN_PHONE_DIGITS, normalize_email, parse_phone
+from booking.services.identity import normalize_email
 
 BATCH_SIZE = 1000
 M = TypeVar("M", bound=Model)
@@ -38,6 +39,7 @@ NOT_SENT = "Not sent: the client's personal data was erased."
 DEFAULT_REASON = "Personal data erased on the client's request"
 MIN_NAME_LENGTH = 3  # shorter names would redact ordinary words
 REASON_FIELDS = ("cancellation_reason", "deletion_reason")
+CLIENT_FIELDS = ("client_name", "client_email", "client_phone", "client_phone_e164")
 HISTORY_REASON_FIELDS = (*REASON_FIELDS, "history_change_reason")
 PHONE_SEPARATORS = r"[-\s()./]*"  # between a phone's digits; valid in Python and PostgreSQL
 
@@ -48,7 +50,7 @@ def _redaction_digits(phone: str) -> str:
     A number may be written with or without its country code, and with a trunk
     "0" instead, so only the national significant digits are certain.
     """
-    return parse_phone(phone).national
+    return national_digits(phone)
 
 
 @dataclass
@@ -80,9 +82,9 @@ class Erasure:
         literals = [re.escape(text) for text in sorted(set(texts), key=len, reverse=True)]
         self._patterns = [re.compile("|".join(literals), re.IGNORECASE)] if literals else []
         # Longest numbers first, so that one number's tail does not split another's match.
-        for digits in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
-            if len(digits) >= MIN_PHONE_DIGITS:
-                self._patterns.append(re.compile(PHONE_SEPARATORS.join(digits)))
+        for number in sorted({_redaction_digits(phone) for phone in self.phones}, key=len)[::-1]:
+            if len(number) >= MIN_PHONE_DIGITS:
+                self._patterns.append(re.compile(PHONE_SEPARATORS.join(number)))
 
     def redact(self, text: str) -> str:
         for pattern in self._patterns:
@@ -93,7 +95,7 @@ class Erasure:
         """Rows whose `field_name` may mention the email or phone (checked by `redact`)."""
         conditions = [Q(**{f"{field_name}__icontains": email}) for email in self.emails if email]
         for phone in self.phones:
-            tail = parse_phone(phone).national[-MIN_PHONE_DIGITS:]
+            tail = national_digits(phone)[-MIN_PHONE_DIGITS:]
             if len(tail) == MIN_PHONE_DIGITS:
                 conditions.append(Q(**{f"{field_name}__regex": PHONE_SEPARATORS.join(tail)}))
         return reduce(or_, conditions, Q(pk__in=[]))
@@ -146,11 +148,8 @@ def erase_bookings(erasure: Erasure) -> int:
         changed = {b.pk: b for b in _redact_rows(erasure, locked, REASON_FIELDS)}
         for booking in locked:
             if booking.pk in targets:
-                booking.client_name, booking.client_email, booking.client_phone = (
-                    ERASED_NAME,
-                    "",
-                    "",
-                )
+                booking.client_name, booking.client_email = ERASED_NAME, ""
+                booking.client_phone = booking.client_phone_e164 = ""
                 changed[booking.pk] = booking
         rows = list(changed.values())
         erasure.touched.update(changed)
@@ -162,7 +161,7 @@ def erase_bookings(erasure: Erasure) -> int:
             booking.updated_at = erasure.now
         BookingRequest.all_objects.bulk_update(
             rows,
-            ["client_name", "client_email", "client_phone", *REASON_FIELDS, "updated_at"],
+            [*CLIENT_FIELDS, *REASON_FIELDS, "updated_at"],
             batch_size=BATCH_SIZE,
         )
         history.record_changes(
@@ -187,7 +186,7 @@ def erase_booking_history(erasure: Erasure) -> int:
             changed += records.filter(id__in=ids).count() + len(erasure.recorded.intersection(ids))
             continue
         changed += records.filter(id__in=ids).update(
-            client_name=ERASED_NAME, client_email="", client_phone=""
+            client_name=ERASED_NAME, client_email="", client_phone="", client_phone_e164=""
         )
         # A change without a logged-in user that came from a request was the client's own.
         records.filter(id__in=ids, history_user__isnull=True, ip_address__isnull=False).update(

@@ -19,7 +19,7 @@ from booking.audit import SYSTEM, RequestContext
 from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
 from booking.services import charges, links, notifications, rules, throttle
 from booking.services import exceptions as exc
-from booking.services.identity import email_matches, phone_matches
+from booking.services.identity import booking_phone_matches, email_matches
 from booking.services.lifecycle.engine import Operation, clean_reason, run, update_with_fees
 from booking.services.rules import Refusal
 
@@ -97,7 +97,7 @@ class Proof:
         if self.email:
             results.append(email_matches(self.email, booking.client_email))
         if self.phone:
-            results.append(phone_matches(self.phone, booking.client_phone))
+            results.append(booking_phone_matches(self.phone, booking))
         return bool(results) and all(results)
 
 

@@ -66,9 +66,14 @@ def restore_bookings(
     actor: Any,
     reason: object = "",
     context: RequestContext = SYSTEM,
+    notify_client: bool = True,
     now: datetime | None = None,
 ) -> BulkResult:
-    """Bring soft-deleted bookings back, clearing the deletion fields. Inverse of soft delete."""
+    """Bring soft-deleted bookings back, clearing the deletion fields. Inverse of soft delete.
+
+    With `notify_client`, the client of each restored active future booking is
+    told their place is back (where the business sends emails).
+    """
     actor = as_actor(actor)
     reason = clean_reason(reason)
     now = now or timezone.now()
@@ -79,8 +84,13 @@ def restore_bookings(
             {"is_deleted": False, "deleted_at": None, "deleted_by": None, "deletion_reason": ""},
             actor=actor, reason=reason, context=context, now=now,
         )  # fmt: skip
+        if notify_client:
+            notifications.bookings_restored(
+                [b for b in ready if rules.is_active_future(b, now=now)], reason=reason, now=now
+            )
 
-    operation = Operation("restored", rules.check_restore, apply, reads_policy=False)
+    # The policy (and the session) are read only to tell clients their place is back.
+    operation = Operation("restored", rules.check_restore, apply, reads_policy=notify_client)
     return run(operation, bookings, actor=actor)
 
 
