@@ -220,11 +220,16 @@ def _locked_for(
     """
     if not summary.can_cancel or notice is not None:
         return 0
+    return max(_waits(request, booking))
+
+
+def _waits(request: HttpRequest, booking: BookingRequest) -> tuple[int, int]:
+    """The reference's and the IP's lock-out, for display; (0, 0) when the limiter is down."""
     limiter = throttle.VerificationLimiter(reference=booking.reference, ip=client_ip(request))
     try:
-        return max(limiter.waits())
+        return limiter.waits()
     except exc.ServiceUnavailable:
-        return 0
+        return 0, 0
 
 
 def _not_found(request: HttpRequest, reference: str) -> HttpResponse:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0011_phone_numbers"),
+        ("booking", "0012_phone_numbers"),
     ]
 
     operations = [

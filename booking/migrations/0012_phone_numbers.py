@@ -52,7 +52,7 @@ def fill_e164(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0010_session_status_and_moves"),
+        ("booking", "0011_bounds_every_page_can_render"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
