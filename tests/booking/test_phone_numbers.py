@@ -132,7 +132,7 @@ def test_the_data_migration_fills_existing_rows(uk_studio, us_studio):
     none = make_booking(session=make_session(business=us_studio), client_phone="")
     BookingRequest.all_objects.update(client_phone_e164="")
     BookingRequest.history.update(client_phone_e164="")
-    migration = import_module("booking.migrations.0011_phone_numbers")
+    migration = import_module("booking.migrations.0012_phone_numbers")
 
     migration.fill_e164(global_apps, None)
 
