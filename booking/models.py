@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from booking import money
 from booking.phones import default_country, search_forms, to_e164, validate_country
+from booking.tenancy import TenantQuerySet
 from booking.times import business_time
 
 if TYPE_CHECKING:
@@ -82,29 +83,6 @@ class AuditedRecords(HistoricalRecords):
 
 def audited(**kwargs: Any) -> HistoricalRecords:
     return AuditedRecords(bases=[AuditContext], **kwargs)
-
-
-# A TypeVar rather than PEP 695's `class TenantQuerySet[M: ...]`: the repository's
-# structure checker parses the tree with Python 3.11.
-M = TypeVar("M", bound=models.Model)
-
-
-class TenantQuerySet(models.QuerySet[M], Generic[M]):  # noqa: UP046
-    """Rows visible to a user: all for a superuser, else their businesses' rows.
-
-    Scoping uses a subquery on business membership rather than a join, so the
-    result needs no DISTINCT and can still be locked with select_for_update.
-    """
-
-    business_path = "business"
-
-    def for_user(self, user: User) -> Self:
-        if not (user.is_active and user.is_staff):
-            return self.none()
-        if user.is_superuser:
-            return self
-        member_of = Business.objects.filter(staff=user.pk).values("pk")
-        return self.filter(**{f"{self.business_path}__in": member_of})
 
 
 class BusinessQuerySet(TenantQuerySet["Business"]):
@@ -525,18 +503,12 @@ class BookingRequest(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
-    @property
-    def cancellation_deadline(self) -> datetime:
-        """The last moment a client may cancel (`booking.services.rules.cancellation_deadline`)."""
-        from booking.services.rules import cancellation_deadline
 
-        return cancellation_deadline(self)
-
-
-# The email outbox lives in its own package but belongs to this app.
+# The app's models that live in their own packages (the email outbox, background
+# export jobs): importing them here registers them with the app. They import
+# nothing from this module (their relations name "booking.<Model>"), so there
+# is no cycle.
 from booking.emails.models import OutboxEmail  # noqa: E402, F401
-
-# Background export jobs (booking/exports/models.py) belong to the app.
 from booking.exports.models import ExportJob  # noqa: E402, F401
 
 # A business's late-cancellation fee tiers (booking/fees/models.py) belong to the app.

@@ -34,8 +34,9 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from booking.admin.history import describe, short_user_agent
 from booking.admin.strict import StrictChangeListMixin
-from booking.models import Business, TenantQuerySet
+from booking.models import Business
 from booking.services.text import is_id
+from booking.tenancy import TenantQuerySet
 from booking.times import business_time
 
 

@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from booking.models import BookingRequest, Business, TenantQuerySet
+from booking.tenancy import TenantQuerySet
 
 
 class EmailKind(models.TextChoices):
@@ -67,7 +67,7 @@ class OutboxQuerySet(TenantQuerySet["OutboxEmail"]):
 class OutboxEmail(models.Model):
     kind = models.CharField(max_length=32, choices=EmailKind.choices)
     booking = models.ForeignKey(
-        BookingRequest,
+        "booking.BookingRequest",
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
@@ -76,7 +76,9 @@ class OutboxEmail(models.Model):
         help_text="The booking's id; it outlives a purge (see the module docstring).",
     )
     # The tenant scope, kept after a purge (the booking's business at queue time).
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="emails")
+    business = models.ForeignKey(
+        "booking.Business", on_delete=models.CASCADE, related_name="emails"
+    )
     reference = models.CharField(max_length=16, help_text="The booking's reference.")
     recipient = models.EmailField(max_length=254)
     reply_to = models.EmailField(max_length=254, blank=True, default="")
