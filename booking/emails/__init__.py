@@ -6,7 +6,11 @@
   built-in plain body when a template fails to render.
 - `outbox`: writes rows in batches and enqueues one task per batch on commit;
   resend and the sweep of rows a crash left behind.
-- `tasks` / `delivery`: the `django.tasks` tasks and the sending loop (claim,
-  send, retry transient errors with backoff, fail permanent ones).
+- `tasks`: the `django.tasks` tasks and the functions that enqueue them.
+- `delivery`: the sending loop (claim, send, retry transient errors with
+  backoff, fail permanent ones); the task hands it the function that schedules
+  a retry, so it imports no task.
+
+Imports go one way: outbox → tasks → delivery → models.
 - `tracking`: Anymail's tracking webhook signal → delivered / bounced / complained.
 """

@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import batched
-from typing import Any
+from typing import Any, Protocol
 
 from anymail.exceptions import (
     AnymailAPIError,
@@ -51,7 +51,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from booking.emails import outbox
 from booking.emails.models import EmailStatus, OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -107,8 +106,16 @@ def as_message(email: OutboxEmail) -> EmailMultiAlternatives:
     return message
 
 
-def deliver(ids: Iterable[int], *, now: datetime | None = None) -> dict[str, int]:
-    """Send the still-queued rows among `ids`; returns counts by outcome."""
+class Retry(Protocol):
+    def __call__(self, ids: Iterable[int], *, run_after: datetime) -> None: ...
+
+
+def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) -> dict[str, int]:
+    """Send the still-queued rows among `ids`; returns counts by outcome.
+
+    Rows to try again later go to `retry`, one call per backoff delay (the
+    worker's tasks pass `booking.emails.tasks.enqueue_ids`).
+    """
     ids = sorted(ids)
     run = _Run()
     with mailers.default as connection:
@@ -129,7 +136,7 @@ def deliver(ids: Iterable[int], *, now: datetime | None = None) -> dict[str, int
                 run.add(email, result, delay, moment)
             _finish_sent(sent, moment)
     for delay, pks in run.retries.items():
-        outbox.enqueue_ids(pks, run_after=run.retry_at[delay])
+        retry(pks, run_after=run.retry_at[delay])
     return dict(run.outcome)
 
 

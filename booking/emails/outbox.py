@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import batched
@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from booking.emails.models import EmailStatus, OutboxEmail
+from booking.emails.tasks import enqueue_batch, enqueue_ids
 
 logger = logging.getLogger(__name__)
 
@@ -53,24 +54,7 @@ def queue(emails: Sequence[OutboxEmail], *, batch: uuid.UUID) -> None:
     if not emails:
         return
     OutboxEmail.objects.bulk_create(emails, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
-    transaction.on_commit(partial(_enqueue_batch, batch), robust=True)
-
-
-def _enqueue_batch(batch: uuid.UUID) -> None:
-    from booking.emails.tasks import send_batch
-
-    send_batch.enqueue(str(batch))
-
-
-def enqueue_ids(ids: Iterable[int], *, run_after: datetime | None = None) -> None:
-    """One task for these rows, after commit (immediately in autocommit mode)."""
-    from booking.emails.tasks import send_emails
-
-    ids = sorted(ids)
-    if not ids:
-        return
-    task = send_emails.using(run_after=run_after) if run_after else send_emails
-    transaction.on_commit(partial(task.enqueue, ids), robust=True)
+    transaction.on_commit(partial(enqueue_batch, batch), robust=True)
 
 
 def resend(emails: QuerySet[OutboxEmail], *, now: datetime | None = None) -> int:

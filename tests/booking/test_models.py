@@ -191,15 +191,6 @@ def test_every_model_has_an_audited_history(model):
     assert isinstance(fields["history_change_reason"], models.TextField)  # 1000 chars, whole
 
 
-def test_cancellation_deadline_property(business):
-    business.booking_settings.cancellation_deadline_hours = 6
-    business.booking_settings.save()
-    session = make_session(business=business)
-    booking = make_booking(session=session)
-
-    assert booking.cancellation_deadline == session.starts_at - timedelta(hours=6)
-
-
 def test_a_session_must_end_after_it_starts(business):
     start = timezone.now()
 

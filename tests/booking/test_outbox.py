@@ -27,7 +27,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from booking import services
-from booking.emails import delivery, outbox
+from booking.emails import delivery, outbox, tasks
 from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
 from booking.emails.tasks import send_batch
 from booking.models import BookingRequest, BookingStatus
@@ -239,7 +239,7 @@ def test_duplicate_task_runs_send_once(cancelled):
 
 def test_a_row_another_worker_is_sending_is_skipped(cancelled):
     OutboxEmail.objects.filter(pk=cancelled.pk).update(status=EmailStatus.SENDING)
-    assert delivery.deliver([cancelled.pk]) == {}
+    assert delivery.deliver([cancelled.pk], retry=tasks.enqueue_ids) == {}
     assert sent_messages() == []
 
 
@@ -374,7 +374,7 @@ def test_the_worker_claims_and_records_a_chunk_at_a_time(session, staff):
     ids = _queue_emails(session, staff, delivery.CLAIM_CHUNK + 1)
 
     with CaptureQueriesContext(connection) as queries:
-        outcome = delivery.deliver(ids)
+        outcome = delivery.deliver(ids, retry=tasks.enqueue_ids)
 
     assert outcome == {"sent": delivery.CLAIM_CHUNK + 1}
     writes = [q["sql"] for q in queries if "UPDATE" in q["sql"] and "FOR UPDATE" not in q["sql"]]
@@ -396,7 +396,9 @@ def test_workers_delivering_the_same_rows_at_once_send_each_once(settings):
     session = make_session(business=make_business(staff=(staff,)))
     ids = _queue_emails(session, staff, 3 * delivery.CLAIM_CHUNK)
 
-    outcomes = at_once(lambda i: delivery.deliver(ids if i % 2 else ids[::-1]), threads=4)
+    outcomes = at_once(
+        lambda i: delivery.deliver(ids if i % 2 else ids[::-1], retry=tasks.enqueue_ids), threads=4
+    )
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sum(o.get("sent", 0) for o in outcomes) == len(ids)

@@ -10,6 +10,7 @@ import pytest
 from booking.models import BookingRequest, BookingSettings, BookingStatus, Business, Session
 from booking.services import exceptions as exc
 from booking.services import rules
+from tests.factories import make_booking, make_session
 
 P, A, R, C, AT, NS = (
     BookingStatus.PENDING,
@@ -272,3 +273,12 @@ def test_is_active_future(status, starts_in, expected):
     booking = unsaved_booking(status=status, starts_at=NOW + starts_in)
 
     assert rules.is_active_future(booking, now=NOW) is expected
+
+
+def test_cancellation_deadline_is_the_start_less_the_policy_hours(business):
+    business.booking_settings.cancellation_deadline_hours = 6
+    business.booking_settings.save()
+    session = make_session(business=business)
+    booking = make_booking(session=session)
+
+    assert rules.cancellation_deadline(booking) == session.starts_at - timedelta(hours=6)
