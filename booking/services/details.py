@@ -8,11 +8,12 @@ fields are written onto its current state.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
 
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest
 from booking.services import exceptions as exc
@@ -24,8 +25,8 @@ EDITABLE_FIELDS = frozenset({"session", "client_name", "client_email", "client_p
 def update_booking_details(
     booking_id: int,
     *,
-    actor: Any,
-    changes: dict[str, Any],
+    actor: Actor,
+    changes: Mapping[str, object],
     reason: object = "",
     context: RequestContext = SYSTEM,
 ) -> BookingRequest:

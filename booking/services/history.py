@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import batched
-from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
 
+from booking.actors import Actor
 from booking.audit import RequestContext
 from booking.models import BookingRequest
 from booking.services.ids import any_of
@@ -35,7 +35,7 @@ def _copy_into_history(
     bookings: Sequence[BookingRequest],
     history_type: str,
     *,
-    actor: Any,
+    actor: Actor,
     reason: str,
     context: RequestContext,
     when: datetime,
@@ -76,7 +76,7 @@ def _copy_into_history(
 def record_changes(
     bookings: Sequence[BookingRequest],
     *,
-    actor: Any,
+    actor: Actor,
     reason: str,
     context: RequestContext,
     when: datetime,
@@ -88,7 +88,7 @@ def record_changes(
 def record_deletions(
     bookings: Sequence[BookingRequest],
     *,
-    actor: Any,
+    actor: Actor,
     reason: str,
     context: RequestContext,
     when: datetime,
