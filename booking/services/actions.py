@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from django.utils import timezone
 
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus, FeeStatus
 from booking.services import charges, lifecycle, rules
@@ -173,7 +174,7 @@ class Action:
         self,
         bookings: Selection,
         *,
-        actor: Any,
+        actor: Actor,
         reason: object = "",
         context: RequestContext = SYSTEM,
         options: Mapping[str, Any] | None = None,

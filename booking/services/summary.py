@@ -10,14 +10,13 @@ zone, and the policy in words. The API's JSON of it is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
-from typing import Any
 
 from django.utils import dateformat, timezone
 
 from booking import clock
-from booking.models import BookingRequest
+from booking.models import BookingRequest, BookingSettings, Business
 from booking.services import charges, rules
 from booking.services import exceptions as exc
 from booking.services.fees import Quote
@@ -28,7 +27,7 @@ WORDS_FORMAT = "D j M, H:i"  # "Tue 3 Dec, 07:00"
 LONG_FORMAT = "l j F Y, H:i"  # "Tuesday 3 December 2026, 07:00"
 
 
-def in_words(moment: datetime, tz: Any) -> str:
+def in_words(moment: datetime, tz: tzinfo) -> str:
     return dateformat.format(clock.localtime(moment, tz), WORDS_FORMAT)
 
 
@@ -46,11 +45,11 @@ class Summary:
         return cls(booking, now, rules.check_client_cancel(booking, now=now))
 
     @property
-    def business(self) -> Any:
+    def business(self) -> Business:
         return self.booking.session.business
 
     @property
-    def policy(self) -> Any:
+    def policy(self) -> BookingSettings:
         return self.business.booking_settings
 
     @property

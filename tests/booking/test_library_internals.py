@@ -10,11 +10,13 @@ from __future__ import annotations
 import inspect
 
 from django.db import connection
+from django.db.models.deletion import get_candidate_relations_to_delete
 from django.test.utils import CaptureQueriesContext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import HistoricalRecords
 
 from booking.models import AuditedRecords, BookingRequest, Session
+from booking.services.lifecycle.deletion import pointing_relations
 
 
 def parameters(function) -> list[str]:
@@ -82,3 +84,10 @@ def test_simple_history_admin_hooks_still_exist():
         "request",
         "historical_record",
     ]
+
+
+def test_a_purge_visits_the_relations_djangos_collector_would():
+    """booking.services.lifecycle.deletion deletes bookings without the collector (which
+    would fetch the rows again and record each one's history a second time), so it must
+    honour the same relations' on_delete: those the collector visits."""
+    assert set(pointing_relations()) == set(get_candidate_relations_to_delete(BookingRequest._meta))

@@ -12,12 +12,12 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, Business
 from booking.phones import MIN_PHONE_DIGITS, digits, national_digits, search_forms
@@ -108,7 +108,7 @@ def _valid(client: ClientRef) -> ClientRef:
 def erase_clients(
     clients: Sequence[ClientRef],
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     dry_run: bool = False,
@@ -149,7 +149,7 @@ def erase_client_data(
     *,
     email: str = "",
     phone: str = "",
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     dry_run: bool = False,

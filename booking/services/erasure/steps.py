@@ -23,6 +23,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
+from booking.actors import Actor
 from booking.audit import RequestContext
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.exports import retention
@@ -57,7 +58,7 @@ def _redaction_digits(phone: str) -> str:
 class Erasure:
     """One erasure request: whose data, which bookings, and how to redact text."""
 
-    actor: Any
+    actor: Actor
     reason: str
     context: RequestContext
     now: datetime

@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 from django.db import transaction
 from django.db.models import QuerySet
 
+from booking.actors import Actor
 from booking.audit import RequestContext
 from booking.models import REASON_MAX_LENGTH, BookingRequest, Business, Session
 from booking.services import charges, history
@@ -60,7 +61,7 @@ def clean_reason(reason: object) -> str:
     return reason
 
 
-def ensure_permitted(actor: Any, permission: str, *, to: str) -> None:
+def ensure_permitted(actor: Actor, permission: str, *, to: str) -> None:
     """Staff need `permission` ("to cancel"); `actor=None` is the system (commands, clients)."""
     if actor is not None and not actor.has_perm(permission):
         raise exc.NotPermitted(f"you do not have permission to {to} bookings")
@@ -71,7 +72,7 @@ class StaffService(Protocol):
 
     permission: str
 
-    def __call__(self, bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult: ...
+    def __call__(self, bookings: Selection, /, *, actor: Actor, **kwargs: Any) -> BulkResult: ...
 
 
 def requires(permission: str, *, to: str) -> Callable[[Callable[..., BulkResult]], StaffService]:
@@ -85,7 +86,7 @@ def requires(permission: str, *, to: str) -> Callable[[Callable[..., BulkResult]
 
     def decorate(service: Callable[..., BulkResult]) -> StaffService:
         @wraps(service)
-        def guarded(bookings: Selection, /, *, actor: Any, **kwargs: Any) -> BulkResult:
+        def guarded(bookings: Selection, /, *, actor: Actor, **kwargs: Any) -> BulkResult:
             ensure_permitted(as_actor(actor), permission, to=to)
             return service(bookings, actor=actor, **kwargs)
 
@@ -96,7 +97,7 @@ def requires(permission: str, *, to: str) -> Callable[[Callable[..., BulkResult]
     return decorate
 
 
-def as_actor(actor: Any) -> Any:
+def as_actor(actor: Actor) -> Actor:
     """None is the system (commands, a client's own cancellation); anyone else must log in.
 
     An anonymous user is refused rather than mistaken for the system, which
@@ -119,7 +120,7 @@ def selected_ids(bookings: Selection) -> list[int]:
 
 def lock(
     ids: tuple[int, ...],
-    actor: Any,
+    actor: Actor,
     selection: QuerySet[BookingRequest] | None,
     *,
     with_policy: bool,
@@ -163,7 +164,7 @@ class Operation:
     reads_policy: bool = True
 
 
-def run(operation: Operation, bookings: Selection, *, actor: Any) -> BulkResult:
+def run(operation: Operation, bookings: Selection, *, actor: Actor) -> BulkResult:
     result = BulkResult(verb=operation.verb)
     ids = selected_ids(bookings)
     selection = bookings if isinstance(bookings, QuerySet) else None
@@ -189,7 +190,7 @@ def update(
     bookings: list[BookingRequest],
     fields: dict[str, Any],
     *,
-    actor: Any,
+    actor: Actor,
     reason: str,
     context: RequestContext,
     now: datetime,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
 from booking import money
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus
 from booking.services import charges, notifications, rules
@@ -30,7 +30,7 @@ def _set_status(
     target: str,
     verb: str,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object,
     context: RequestContext,
     now: datetime | None,
@@ -53,7 +53,7 @@ def _set_status(
 def approve_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
@@ -69,7 +69,7 @@ def approve_bookings(
 def reject_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
@@ -85,7 +85,7 @@ def reject_bookings(
 def cancel_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     notify_client: bool = True,
