@@ -13,6 +13,7 @@ from typing import Any
 
 import ua_parser
 
+from booking.actors import Actor
 from booking.services.actions import ANY_VALUE, Event, events
 from booking.services.statuses import STATUSES
 
@@ -36,7 +37,7 @@ QUIET_FIELDS = {"updated_at"}
 class TimelineEntry:
     when: datetime
     what: str
-    user: Any
+    user: Actor  # the historical record's user; None for the system
     reason: str
     fields: list[str]
     ip_address: str | None

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
+from booking.actors import User
 from booking.exports.resources import RESOURCES
 from booking.exports.writers import DEFAULT_FORMAT, FORMAT_LABELS
 from booking.models import Business
@@ -17,7 +18,7 @@ MAX_REPORT_DAYS = 3 * 366
 FORMAT_CHOICES = list(FORMAT_LABELS.items())
 
 
-def business_choices(user: Any) -> list[tuple[str, str]]:
+def business_choices(user: User) -> list[tuple[str, str]]:
     visible = Business.objects.for_user(user).order_by("name").values_list("slug", "name")
     return [("", "All my businesses"), *visible]
 
@@ -39,7 +40,7 @@ class NewExportForm(forms.Form):
         required=False, label="Include soft-deleted bookings", initial=False
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["business"]).choices = business_choices(user)
 
@@ -53,7 +54,7 @@ class ReportFilterForm(forms.Form):
         required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["business"]).choices = business_choices(user)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.utils import timezone
 
@@ -177,7 +177,7 @@ class Action:
         actor: Actor,
         reason: object = "",
         context: RequestContext = SYSTEM,
-        options: Mapping[str, Any] | None = None,
+        options: Mapping[str, bool] | None = None,
     ) -> BulkResult:
         """Call the service with the options it declares, taken from `options`.
 

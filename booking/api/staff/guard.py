@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from booking.actors import User
 from booking.api.responses import error_response, json_error
 from booking.services.exceptions import BookingError
 
@@ -24,7 +25,7 @@ READ_PERMISSIONS = ("booking.view_bookingrequest", "booking.change_bookingreques
 View = Callable[..., HttpResponse]
 
 
-def may_read_bookings(user: Any) -> bool:
+def may_read_bookings(user: User) -> bool:
     return any(user.has_perm(permission) for permission in READ_PERMISSIONS)
 
 
