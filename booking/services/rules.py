@@ -79,7 +79,7 @@ def check_deletion_allowed(booking: BookingRequest) -> Refusal | None:
 
 
 def check_soft_delete(booking: BookingRequest, *, reason: str) -> Refusal | None:
-    # A missing required reason is bad input, reported before the policy (SPEC §5).
+    # A missing required reason is bad input, reported before the policy.
     refusal = check_reason_required(booking, reason) or check_deletion_allowed(booking)
     if refusal:
         return refusal

@@ -1,4 +1,4 @@
-"""The staff API under /api/booking/manage/ (SPEC §8)."""
+"""The staff API under /api/booking/manage/."""
 
 from django.urls import path
 

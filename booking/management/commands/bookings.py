@@ -1,4 +1,4 @@
-"""`python manage.py bookings <subcommand>`: the operators' tool (SPEC §10).
+"""`python manage.py bookings <subcommand>`: the operators' tool.
 
 Each subcommand is a small module in `booking.management.subcommands` with
 `help`, `add_arguments(parser)` and `handle(command, **options)`; this command
