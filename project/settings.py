@@ -256,7 +256,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# CSRF refusals answer JSON under /api/ (SPEC §8), Django's page elsewhere.
+# CSRF refusals answer JSON under /api/, Django's page elsewhere.
 CSRF_FAILURE_VIEW = "booking.api.responses.csrf_failure"
 CANCEL_LINK_MAX_AGE = env_int("CANCEL_LINK_MAX_AGE", 7 * 24 * 3600)
 
