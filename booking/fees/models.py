@@ -8,14 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from booking.models import (
-    MONEY_DIGITS,
-    MONEY_PLACES,
-    NOT_NEGATIVE,
-    PERCENT_VALIDATORS,
-    BookingSettings,
-    audited,
-)
+from booking.records import MONEY_DIGITS, MONEY_PLACES, NOT_NEGATIVE, PERCENT_VALIDATORS, audited
 
 
 class CancellationFeeRule(models.Model):
@@ -27,7 +20,7 @@ class CancellationFeeRule(models.Model):
     """
 
     booking_settings = models.ForeignKey(
-        BookingSettings, on_delete=models.CASCADE, related_name="fee_rules"
+        "booking.BookingSettings", on_delete=models.CASCADE, related_name="fee_rules"
     )
     hours_before = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(8760)],

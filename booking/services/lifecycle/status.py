@@ -109,7 +109,7 @@ def cancel_bookings(
 def cancel_as_staff(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     notify_client: bool = True,
