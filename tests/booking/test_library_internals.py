@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import HistoricalRecords
 
-from booking.models import AuditedRecords, BookingRequest, Session
+from booking.models import BookingRequest, Session
+from booking.records import AuditedRecords
 from booking.services.lifecycle.deletion import pointing_relations
 
 
