@@ -15,11 +15,10 @@ are recorded:
 - permanent error (refused or invalid recipients, any other 4xx, a message
   the provider cannot take) → `failed`, shown in the admin, resendable.
 
-The accepted rows of a chunk are marked `sent` in one statement after the
-chunk (two commits per chunk rather than two per email). A worker that dies
-mid-chunk leaves its rows `sending`; the sweep queues them again, so up to one
-chunk of emails the provider had accepted may go out twice (at least once, as
-for a single row before).
+Each accepted row is marked `sent` as soon as the provider accepts it (one
+UPDATE, one commit), so a worker that dies mid-chunk has at most the one email
+in flight unrecorded: the sweep queues the chunk's unsent rows again, and only
+that one may go out twice. Claiming in chunks still saves a commit per email.
 
 When the provider looks down (several transient errors in a row), the rest of
 the batch is not tried: it is rescheduled with the failed rows (claimed rows
@@ -132,9 +131,11 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
                     run.add(email, "postponed", _release(email, moment), moment)
                     continue
                 result, delay = _send(connection, email, moment, sent)
+                # Recorded at once: a crash now can resend only the email in flight.
+                _finish_sent(sent, moment)
+                sent.clear()
                 run.streak = run.streak + 1 if result == "retry" else 0
                 run.add(email, result, delay, moment)
-            _finish_sent(sent, moment)
     for delay, pks in run.retries.items():
         retry(pks, run_after=run.retry_at[delay])
     return dict(run.outcome)
@@ -219,7 +220,7 @@ def _send(
 
 
 def _finish_sent(sent: dict[int, str], now: datetime) -> None:
-    """Record a chunk's accepted rows, each with its provider id, in one round trip.
+    """Record accepted rows, each with its provider id, in one round trip.
 
     One parameterised UPDATE run for every row (`executemany`: pipelined by
     psycopg) in one transaction. Hand-written because the ORM's way to set a
