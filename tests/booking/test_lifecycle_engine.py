@@ -16,25 +16,8 @@ from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
 from booking.services.lifecycle import engine
 from booking.services.policy import snapshot_terms
+from tests.booking.lifecycle_support import A, C, P, refetch
 from tests.factories import make_booking, make_session, make_staff
-
-P, A, R, C = (
-    BookingStatus.PENDING,
-    BookingStatus.APPROVED,
-    BookingStatus.REJECTED,
-    BookingStatus.CANCELLED,
-)
-STATUS_ACTIONS = {
-    "approve": (services.approve_bookings, A),
-    "reject": (services.reject_bookings, R),
-    "cancel": (services.cancel_bookings, C),
-}
-ALLOWED = {(P, A), (P, R), (P, C), (A, C)}
-
-
-def refetch(booking: BookingRequest) -> BookingRequest:
-    return BookingRequest.all_objects.get(pk=booking.pk)
-
 
 # --- Permissions and actors -------------------------------------------------------------
 

@@ -6,27 +6,9 @@ import pytest
 from django.utils import timezone
 
 from booking import services
-from booking.models import BookingRequest, BookingStatus
 from booking.services import exceptions as exc
+from tests.booking.lifecycle_support import ALLOWED, STATUS_ACTIONS, A, C, P, R, refetch
 from tests.factories import make_booking
-
-P, A, R, C = (
-    BookingStatus.PENDING,
-    BookingStatus.APPROVED,
-    BookingStatus.REJECTED,
-    BookingStatus.CANCELLED,
-)
-STATUS_ACTIONS = {
-    "approve": (services.approve_bookings, A),
-    "reject": (services.reject_bookings, R),
-    "cancel": (services.cancel_bookings, C),
-}
-ALLOWED = {(P, A), (P, R), (P, C), (A, C)}
-
-
-def refetch(booking: BookingRequest) -> BookingRequest:
-    return BookingRequest.all_objects.get(pk=booking.pk)
-
 
 # --- Transitions ------------------------------------------------------------------
 
