@@ -1,35 +1,36 @@
-"""The booking domain's data: businesses, their policy, sessions and bookings.
+"""The booking domain's data: bookings here; businesses, sessions and the rest in their packages.
 
 State changes of a booking never happen here: they live in `booking.services`.
 The models only describe the data, its invariants and the read vocabulary
 (QuerySet methods named as states).
+
+Every model of the app is importable from here (`from booking.models import
+Business, Session, BookingRequest`), wherever it is declared: each domain's
+models live in their own module (`booking/businesses/models.py`,
+`booking/sessions/models.py`, `booking/fees/models.py`, ...), import nothing
+from this one (their relations name `"booking.<Model>"`), and are imported
+here so that they register with the app (label `booking`) and are re-exported.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from booking import money
-from booking.phones import default_country, search_forms, to_e164, validate_country
-from booking.records import (
-    MONEY_DIGITS,
-    MONEY_PLACES,
-    NOT_NEGATIVE,
-    PERCENT_VALIDATORS,
-    audited,
-)
+from booking.businesses.models import MAX_DEADLINE_HOURS, BookingSettings, Business
+from booking.phones import search_forms, to_e164
+from booking.records import MONEY_DIGITS, MONEY_PLACES, audited
+
+# validate_session_time: the migrations name it as `booking.models.validate_session_time`.
+from booking.sessions.models import SESSION_YEARS, Session, SessionStatus, validate_session_time
 from booking.tenancy import TenantQuerySet
-from booking.times import business_time
 
 if TYPE_CHECKING:
     from booking.actors import User
@@ -44,202 +45,6 @@ REFERENCE_ATTEMPTS = 5
 
 def generate_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-class BusinessQuerySet(TenantQuerySet["Business"]):
-    business_path = "pk"
-
-    def get_by_natural_key(self, slug: str) -> Business:
-        return self.get(slug=slug)
-
-
-class Business(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=40, blank=True)
-    timezone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA time zone name, e.g. Europe/Berlin."
-    )
-    currency = models.CharField(
-        max_length=3,
-        default="USD",
-        validators=[money.validate_currency],
-        help_text="ISO 4217 code of the prices and fees, e.g. USD, EUR, JPY.",
-    )
-    country = models.CharField(
-        max_length=2,
-        default=default_country,
-        validators=[validate_country],
-        help_text=(
-            "ISO 3166-1 alpha-2 code, e.g. US or GB: the country of phone numbers "
-            "written without a country code."
-        ),
-    )
-    staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="businesses",
-        help_text="Staff users who may see and manage this business's bookings.",
-    )
-
-    objects = BusinessQuerySet.as_manager()
-    history = audited(m2m_fields=[staff])
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "businesses"
-
-    def __str__(self) -> str:
-        return self.name
-
-    def natural_key(self) -> tuple[str]:
-        """Fixtures name a business by its slug, so loading one never overwrites another's row."""
-        return (self.slug,)
-
-    def clean(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        from django.core.exceptions import ValidationError
-
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from None
-
-    @property
-    def tzinfo(self):
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(self.timezone)
-
-
-class BookingSettingsQuerySet(TenantQuerySet["BookingSettings"]):
-    def get_by_natural_key(self, slug: str) -> BookingSettings:
-        return self.get(business__slug=slug)
-
-
-# Values every page can render: a deadline of at most a year, sessions within this century.
-MAX_DEADLINE_HOURS = 8760
-SESSION_YEARS = (2000, 2100)
-
-
-def validate_session_time(value: datetime) -> None:
-    first, last = SESSION_YEARS
-    if not first <= value.year <= last:
-        raise ValidationError(
-            f"Enter a time between the years {first} and {last}.", code="out_of_range"
-        )
-
-
-class BookingSettings(models.Model):
-    """A business's cancellation and deletion policy (one per business)."""
-
-    business = models.OneToOneField(
-        Business, on_delete=models.CASCADE, related_name="booking_settings"
-    )
-    allow_client_cancellation = models.BooleanField(default=True)
-    cancellation_deadline_hours = models.PositiveIntegerField(
-        default=24,
-        validators=[MinValueValidator(0), MaxValueValidator(MAX_DEADLINE_HOURS)],
-        help_text="Clients may cancel until this many hours before the session starts.",
-    )
-    send_cancellation_emails = models.BooleanField(default=True)
-    cancellation_fee_policy = models.TextField(blank=True, default="")
-    allow_admin_deletion = models.BooleanField(default=True)
-    require_deletion_reason = models.BooleanField(default=True)
-    no_show_fee_percent = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal(100),
-        validators=PERCENT_VALIDATORS,
-        help_text="A no-show owes this share of the session's price (0-100 %)…",
-    )
-    no_show_fixed_fee = models.DecimalField(
-        max_digits=MONEY_DIGITS,
-        decimal_places=MONEY_PLACES,
-        default=Decimal(0),
-        validators=[NOT_NEGATIVE],
-        help_text="… plus this fixed amount, in the business's currency.",
-    )
-
-    objects = BookingSettingsQuerySet.as_manager()
-    history = audited()
-
-    class Meta:
-        verbose_name = "booking settings"
-        verbose_name_plural = "booking settings"
-
-    def __str__(self) -> str:
-        return f"Booking settings of {self.business}"
-
-    def natural_key(self) -> tuple[str]:
-        return self.business.natural_key()
-
-    natural_key.dependencies = ["booking.business"]  # type: ignore[attr-defined]
-
-
-class SessionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class SessionQuerySet(TenantQuerySet["Session"]):
-    def upcoming(self, *, now: datetime) -> SessionQuerySet:
-        return self.filter(starts_at__gt=now)
-
-    def scheduled(self) -> SessionQuerySet:
-        return self.filter(status=SessionStatus.SCHEDULED)
-
-
-class Session(models.Model):
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="sessions")
-    title = models.CharField(max_length=200)
-    starts_at = models.DateTimeField(db_index=True, validators=[validate_session_time])
-    ends_at = models.DateTimeField(validators=[validate_session_time])
-    capacity = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
-    price = models.DecimalField(
-        max_digits=MONEY_DIGITS,
-        decimal_places=MONEY_PLACES,
-        default=Decimal(0),
-        validators=[NOT_NEGATIVE],
-        help_text="In the business's currency; cancellation and no-show fees are shares of it.",
-    )
-    # Cancelled by the business (`booking.services.sessions`): listed as such, no new bookings.
-    status = models.CharField(max_length=16, choices=SessionStatus, default=SessionStatus.SCHEDULED)
-    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, "+", null=True, blank=True, editable=False
-    )
-    cancellation_reason = models.TextField(blank=True, default="", editable=False)
-
-    objects = SessionQuerySet.as_manager()
-    history = audited()
-
-    class Meta:
-        ordering = ["starts_at"]
-        permissions = [("cancel_session", "Can cancel sessions (and their bookings)")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
-            ),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
-        ]
-
-    def __str__(self) -> str:
-        cancelled = " — cancelled" if self.is_cancelled else ""
-        return f"{self.title} ({business_time(self.starts_at, self.business)}){cancelled}"
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == SessionStatus.CANCELLED
-
-    def clean(self) -> None:
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError(
-                {"ends_at": "The session must end after it starts."}, code="ends_before_start"
-            )
 
 
 class BookingStatus(models.TextChoices):
@@ -305,7 +110,7 @@ class BookingRequest(models.Model):
     # Indexed by booking_session_state_idx (session, is_deleted, status), which serves
     # every lookup by session: a second index would only slow each write.
     session = models.ForeignKey(
-        Session, on_delete=models.PROTECT, related_name="bookings", db_index=False
+        "booking.Session", on_delete=models.PROTECT, related_name="bookings", db_index=False
     )
     reference = models.CharField(
         max_length=REFERENCE_LENGTH, unique=True, editable=False, default=generate_reference
@@ -465,15 +270,33 @@ class BookingRequest(models.Model):
         return self.status in ACTIVE_STATUSES
 
 
-# The app's models that live in their own packages (the email outbox, background
-# export jobs): importing them here registers them with the app. They import
-# nothing from this module (their relations name "booking.<Model>"), so there
-# is no cycle.
-from booking.emails.models import OutboxEmail  # noqa: E402, F401
-from booking.exports.models import ExportJob  # noqa: E402, F401
+# The app's models that live in their own packages and that nothing above uses
+# (the email outbox, background export jobs, fee tiers, what staff have seen):
+# importing them here registers them with the app.
+from booking.emails.models import OutboxEmail  # noqa: E402
+from booking.exports.models import ExportJob  # noqa: E402
+from booking.fees.models import CancellationFeeRule  # noqa: E402
+from booking.notices import CancellationsSeen  # noqa: E402
 
-# A business's late-cancellation fee tiers (booking/fees/models.py) belong to the app.
-from booking.fees.models import CancellationFeeRule  # noqa: E402, F401
-
-# When each staff member last looked at the admin home's client cancellations.
-from booking.notices import CancellationsSeen  # noqa: E402, F401
+__all__ = [
+    "ACTIVE_STATUSES",
+    "MAX_DEADLINE_HOURS",
+    "REASON_MAX_LENGTH",
+    "REFERENCE_ALPHABET",
+    "REFERENCE_LENGTH",
+    "SESSION_YEARS",
+    "BookingQuerySet",
+    "BookingRequest",
+    "BookingSettings",
+    "BookingStatus",
+    "Business",
+    "CancellationFeeRule",
+    "CancellationsSeen",
+    "ExportJob",
+    "FeeStatus",
+    "OutboxEmail",
+    "Session",
+    "SessionStatus",
+    "generate_reference",
+    "validate_session_time",
+]

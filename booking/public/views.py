@@ -27,7 +27,7 @@ from booking.models import BookingRequest, BookingStatus
 from booking.public.forms import CancelForm, LinkRequestForm, ReferenceForm, SignedLinkCancelForm
 from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
-from booking.services.lifecycle.client import find_booking, look_up
+from booking.services.lifecycle.client import find_booking, look_up, request_cancel_link
 from booking.services.links import TokenCheck
 from booking.services.statuses import STATUSES
 from booking.services.summary import Summary
@@ -375,7 +375,7 @@ def request_link(request: HttpRequest, reference: str) -> HttpResponse:
     if not form.is_valid():
         return _render_page(request, booking, link_form=form, status=400)
     try:
-        links.request_cancel_link(
+        request_cancel_link(
             reference=booking.reference,
             email=form.cleaned_data["client_email"],
             phone=form.cleaned_data["client_phone"],

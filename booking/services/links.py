@@ -4,7 +4,9 @@ A token proves the holder received it at the booking's email address. It is
 made with Django's signing (salted, timestamped), expires after
 CANCEL_LINK_MAX_AGE seconds, and is bound to the booking's reference and its
 current state, so it dies once the booking is cancelled (or otherwise closed).
-It never cancels by itself: the page still needs the client's POST.
+It never cancels by itself: the page still needs the client's POST. (A client's
+request to be emailed a link is part of the client's flow, in
+`booking.services.lifecycle.client`: this module only makes and checks links.)
 
 "Current state" is whether the booking is still open (active and not deleted)
 and when it was cancelled, not its exact status: a link sent while a booking was
@@ -18,14 +20,9 @@ import hashlib
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
-from django.tasks import task
 from django.urls import reverse
-from django.utils import timezone
 
 from booking.models import BookingRequest
-from booking.services import rules, throttle
-from booking.services.identity import identity_matches
 
 SALT = "booking.cancel-link"
 DEFAULT_MAX_AGE = 7 * 24 * 3600
@@ -85,55 +82,3 @@ def cancel_url(booking: BookingRequest, *, with_token: bool = True) -> str:
     if with_token:
         url += f"?token={make_cancel_token(booking)}"
     return url
-
-
-def request_cancel_link(
-    *, reference: str, email: str = "", phone: str = "", ip: str | None = None
-) -> None:
-    """Email a signed cancel link to the booking's own address, when the details match.
-
-    The caller answers the same whatever happens here, so that nobody learns
-    whether the details matched, and in the same time: the request does the same
-    work either way (the limits, one lookup, one comparison, one task enqueued),
-    and the email is rendered, written and sent by the worker
-    (`deliver_cancel_link`), for matching details only. Nothing is sent when the
-    booking is unknown, deleted or no longer cancellable online, nor past the
-    per-booking and per-IP limits (every request counts, so the client's mailbox
-    cannot be flooded).
-    """
-    if not throttle.allow_link_request(reference=reference, ip=ip):
-        return
-    # The business comes along: a phone number is read with its country.
-    booking = (
-        BookingRequest.objects.select_related("session__business")
-        .filter(reference=reference)
-        .first()
-    )
-    matched = booking is not None and identity_matches(booking=booking, email=email, phone=phone)
-    _enqueue(reference, matched)
-
-
-def _enqueue(reference: str, matched: bool) -> None:
-    """One task per request, matched or not: the task carries no personal data."""
-    send_cancel_link.enqueue(reference, matched)
-
-
-def deliver_cancel_link(reference: str, matched: bool) -> bool:
-    """The worker's half of `request_cancel_link`: queue the email when the details matched."""
-    # Imported here: the notifications build their links with this module.
-    from booking.services import notifications
-
-    if not matched:
-        return False
-    booking = BookingRequest.objects.with_related().filter(reference=reference).first()
-    if booking is None or rules.check_client_cancel(booking, now=timezone.now()) is not None:
-        return False
-    with transaction.atomic():
-        notifications.cancellation_link_requested(booking)
-    return True
-
-
-@task(queue_name="email")
-def send_cancel_link(reference: str, matched: bool) -> bool:
-    """The worker's task of a link request (run by `db_worker`, the email queue)."""
-    return deliver_cancel_link(reference, matched)

@@ -1,4 +1,4 @@
-"""booking.services.links: signed cancel links and the "email me a link" request."""
+"""Signed cancel links (services.links) and the "email me a link" request (lifecycle.client)."""
 
 from datetime import timedelta
 
@@ -10,6 +10,7 @@ from booking import services
 from booking.models import BookingStatus
 from booking.services import links, notifications
 from booking.services.details import update_booking_details
+from booking.services.lifecycle import client as client_flow
 from booking.services.lifecycle.client import Proof
 from booking.services.links import TokenCheck
 from tests.factories import make_booking, make_business, make_session
@@ -30,7 +31,7 @@ def sent(monkeypatch):
 
     The worker's half runs at once here; `test_link_timing` runs it in the real worker.
     """
-    monkeypatch.setattr(links, "_enqueue", links.deliver_cancel_link)
+    monkeypatch.setattr(client_flow, "_enqueue", client_flow.deliver_cancel_link)
     calls = []
     real = notifications.cancellation_link_requested
 
@@ -123,40 +124,40 @@ def test_cancel_url_carries_a_valid_token(booking, settings):
 
 
 def test_link_is_requested_when_the_email_matches(booking, sent):
-    links.request_cancel_link(reference=booking.reference, email=" ADA@Example.com ")
+    client_flow.request_cancel_link(reference=booking.reference, email=" ADA@Example.com ")
     assert sent == [booking.reference]
 
 
 def test_link_is_requested_when_the_phone_matches(booking, sent):
-    links.request_cancel_link(reference=booking.reference, phone="07700 900123")
+    client_flow.request_cancel_link(reference=booking.reference, phone="07700 900123")
     assert sent == [booking.reference]
 
 
 def test_no_link_for_details_that_do_not_match(booking, sent):
-    links.request_cancel_link(reference=booking.reference, email="mallory@example.com")
-    links.request_cancel_link(reference=booking.reference, phone="+44 7700 900999")
+    client_flow.request_cancel_link(reference=booking.reference, email="mallory@example.com")
+    client_flow.request_cancel_link(reference=booking.reference, phone="+44 7700 900999")
     assert sent == []
 
 
 def test_no_link_for_unknown_or_deleted_bookings(session, sent):
     deleted = make_booking(session=session, is_deleted=True)
-    links.request_cancel_link(reference=deleted.reference, email=deleted.client_email)
-    links.request_cancel_link(reference="ZZZZZZZZ", email="ada@example.com")
+    client_flow.request_cancel_link(reference=deleted.reference, email=deleted.client_email)
+    client_flow.request_cancel_link(reference="ZZZZZZZZ", email="ada@example.com")
     assert sent == []
 
 
 def test_no_link_once_it_could_not_be_used(sent):
     late = make_session(business=make_business(), starts_in=timedelta(hours=2))
     booking = make_booking(session=late)
-    links.request_cancel_link(reference=booking.reference, email=booking.client_email)
+    client_flow.request_cancel_link(reference=booking.reference, email=booking.client_email)
     cancelled = make_booking(session=late, status=BookingStatus.CANCELLED)
-    links.request_cancel_link(reference=cancelled.reference, email=cancelled.client_email)
+    client_flow.request_cancel_link(reference=cancelled.reference, email=cancelled.client_email)
     assert sent == []
 
 
 def test_link_requests_are_throttled_per_booking(booking, sent):
     for n in range(5):
-        links.request_cancel_link(
+        client_flow.request_cancel_link(
             reference=booking.reference, email=booking.client_email, ip=f"203.0.113.{n}"
         )
     assert sent == [booking.reference] * 3
@@ -164,6 +165,6 @@ def test_link_requests_are_throttled_per_booking(booking, sent):
 
 def test_failed_link_requests_also_use_up_the_bookings_share(booking, sent):
     for _ in range(3):
-        links.request_cancel_link(reference=booking.reference, email="mallory@example.com")
-    links.request_cancel_link(reference=booking.reference, email=booking.client_email)
+        client_flow.request_cancel_link(reference=booking.reference, email="mallory@example.com")
+    client_flow.request_cancel_link(reference=booking.reference, email=booking.client_email)
     assert sent == []

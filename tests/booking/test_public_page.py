@@ -10,6 +10,7 @@ from django.test import Client
 
 from booking.models import BookingRequest, BookingStatus
 from booking.services import links, notifications
+from booking.services.lifecycle import client as client_flow
 from tests.factories import make_booking, make_business, make_session
 
 pytestmark = pytest.mark.django_db
@@ -401,7 +402,7 @@ def sent(monkeypatch):
 
     The worker's half runs at once here; `test_link_timing` runs it in the real worker.
     """
-    monkeypatch.setattr(links, "_enqueue", links.deliver_cancel_link)
+    monkeypatch.setattr(client_flow, "_enqueue", client_flow.deliver_cancel_link)
     calls = []
     real = notifications.cancellation_link_requested
     monkeypatch.setattr(

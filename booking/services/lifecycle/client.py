@@ -4,7 +4,10 @@ No staff actor and no permission: the client's authority is their `Proof` (the
 booking's email or phone, or a signed link's token). The public page and the
 client API only parse input into a `Proof` and render what
 `cancel_booking_as_client` returns or raises, so the proof, the rate limits and
-the policy are the same on either.
+the policy are the same on either. A client who asks to be emailed a signed
+link (`request_cancel_link`) is served here too: this module sits above both
+`links` (which makes and checks the tokens) and `notifications` (which writes
+the email), so neither needs the other.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
 from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
 from booking.services import charges, links, notifications, rules, throttle
 from booking.services import exceptions as exc
-from booking.services.identity import booking_phone_matches, email_matches
+from booking.services.identity import booking_phone_matches, email_matches, identity_matches
 from booking.services.lifecycle.engine import Operation, clean_reason, run, update_with_fees
 from booking.services.rules import Refusal
 
@@ -181,3 +186,52 @@ def _cancel(
         notifications.bookings_cancelled(ready, by_client=True, notify_client=True)
 
     return run(Operation("cancelled", check, apply), [booking.pk], actor=None).raise_for_single()
+
+
+def request_cancel_link(
+    *, reference: str, email: str = "", phone: str = "", ip: str | None = None
+) -> None:
+    """Email a signed cancel link to the booking's own address, when the details match.
+
+    The caller answers the same whatever happens here, so that nobody learns
+    whether the details matched, and in the same time: the request does the same
+    work either way (the limits, one lookup, one comparison, one task enqueued),
+    and the email is rendered, written and sent by the worker
+    (`deliver_cancel_link`), for matching details only. Nothing is sent when the
+    booking is unknown, deleted or no longer cancellable online, nor past the
+    per-booking and per-IP limits (every request counts, so the client's mailbox
+    cannot be flooded).
+    """
+    if not throttle.allow_link_request(reference=reference, ip=ip):
+        return
+    # The business comes along: a phone number is read with its country.
+    booking = (
+        BookingRequest.objects.select_related("session__business")
+        .filter(reference=reference)
+        .first()
+    )
+    matched = booking is not None and identity_matches(booking=booking, email=email, phone=phone)
+    _enqueue(reference, matched)
+
+
+def _enqueue(reference: str, matched: bool) -> None:
+    """One task per request, matched or not: the task carries no personal data."""
+    send_cancel_link.enqueue(reference, matched)
+
+
+def deliver_cancel_link(reference: str, matched: bool) -> bool:
+    """The worker's half of `request_cancel_link`: queue the email when the details matched."""
+    if not matched:
+        return False
+    booking = BookingRequest.objects.with_related().filter(reference=reference).first()
+    if booking is None or rules.check_client_cancel(booking, now=timezone.now()) is not None:
+        return False
+    with transaction.atomic():
+        notifications.cancellation_link_requested(booking)
+    return True
+
+
+@task(queue_name="email")
+def send_cancel_link(reference: str, matched: bool) -> bool:
+    """The worker's task of a link request (run by `db_worker`, the email queue)."""
+    return deliver_cancel_link(reference, matched)
