@@ -329,7 +329,8 @@ def create_bookings(
     business: Business, *, count: int, now: datetime | None = None, seed: int | None = None
 ) -> list[BookingRequest]:
     now = now or timezone.now()
-    sessions = list(business.sessions.order_by("starts_at"))
+    # A cancelled session takes no new bookings.
+    sessions = list(business.sessions.scheduled().order_by("starts_at"))
     if not sessions:
         sessions = create_sessions(business, count=max(1, count // 8), now=now, seed=seed)
     bookings = build_bookings(sessions, count=count, now=now, rng=random.Random(seed))

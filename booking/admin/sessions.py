@@ -12,7 +12,13 @@ from django.utils.html import format_html
 
 from booking.admin.session_cancel import cancel_sessions_action
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
-from booking.models import ACTIVE_STATUSES, BookingQuerySet, BookingRequest, Session
+from booking.models import (
+    ACTIVE_STATUSES,
+    BookingQuerySet,
+    BookingRequest,
+    Session,
+    SessionStatus,
+)
 from booking.times import business_time_html
 
 
@@ -55,6 +61,16 @@ class SessionAdmin(TenantAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
         return super().get_queryset(request).annotate(booked_count=Count("bookings", filter=active))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """As the booking form's session autocomplete, only sessions that take bookings
+        (the form refuses a cancelled one all the same)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "bookingrequest" and "term" in request.GET:
+            results = results.filter(status=SessionStatus.SCHEDULED)
+        return results, may_have_duplicates
 
     @admin.display(description="Starts", ordering="starts_at")
     def starts_at_local(self, session: Session) -> str:

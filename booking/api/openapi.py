@@ -22,7 +22,13 @@ from booking.api.staff.params import (
     PATCH_ACTIONS,
     PATCH_OPTIONS,
 )
-from booking.models import REASON_MAX_LENGTH, REFERENCE_LENGTH, BookingStatus, FeeStatus
+from booking.models import (
+    REASON_MAX_LENGTH,
+    REFERENCE_LENGTH,
+    BookingStatus,
+    FeeStatus,
+    SessionStatus,
+)
 from booking.services.actions import Option
 
 JSON = "application/json"
@@ -53,6 +59,15 @@ def option_schemas(options: tuple[Option, ...]) -> dict[str, Any]:
         | ({"description": option.description} if option.description else {})
         for option in options
     }
+
+
+# A session the business cancelled says so: its status and the reason it gave.
+CLIENT_SESSION: dict[str, Any] = {
+    "title": {"type": "string"},
+    "starts_at": {"type": "string", "format": "date-time"},
+    "status": {"type": "string", "enum": SessionStatus.values},
+    "cancellation_reason": {"type": "string", "description": "Empty unless cancelled."},
+}
 
 
 def obj(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -104,9 +119,7 @@ SCHEMAS: dict[str, Any] = {
             "client_name": {"type": "string"},
             "client_email": {"type": "string"},
             "client_phone": {"type": "string"},
-            "session": obj(
-                {"id": {"type": "integer"}, "title": {"type": "string"}, "starts_at": DATETIME}
-            ),
+            "session": obj({"id": {"type": "integer"}, **CLIENT_SESSION}),
             "business": {"type": "string", "description": "The business's slug."},
             "created_at": DATETIME,
             "updated_at": DATETIME,
@@ -195,8 +208,8 @@ SCHEMAS: dict[str, Any] = {
             "status": STATUS,
             "session": {
                 "type": "object",
-                "properties": {"title": {"type": "string"}, "starts_at": DATETIME},
-                "required": ["title", "starts_at"],
+                "properties": CLIENT_SESSION,
+                "required": list(CLIENT_SESSION),
             },
             "business": {
                 "type": "object",

@@ -7,6 +7,8 @@ Definitions (the README repeats them):
 - **bookings**: the week's bookings in any status, soft-deleted ones excluded;
 - **cancelled by client** / **by staff**: status `cancelled`, split by
   `cancelled_by_client`;
+- **of which session cancelled**: those cancelled by staff because the business
+  cancelled the whole session (the session's status is `cancelled`);
 - **late cancellation**: cancelled inside the deadline window, that is
   `cancelled_at > session start - cancellation_deadline_hours` of the business
   (the policy's hours as they are now);
@@ -42,11 +44,13 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncWeek
 
-from booking.models import BookingRequest, BookingStatus, Business, FeeStatus
+from booking.models import BookingRequest, BookingStatus, Business, FeeStatus, SessionStatus
 
 TOP_REASONS = 3
 
 CANCELLED = Q(status=BookingStatus.CANCELLED)
+# Staff cancellations because the business cancelled the whole session.
+BY_SESSION = CANCELLED & Q(cancelled_by_client=False, session__status=SessionStatus.CANCELLED)
 
 # hours * 1 hour, as a duration both SQLite and PostgreSQL subtract from a datetime.
 _hours = ExpressionWrapper(
@@ -65,6 +69,7 @@ class WeekRow:
     bookings: int = 0
     by_client: int = 0
     by_staff: int = 0
+    by_session: int = 0
     late: int = 0
     reasons: list[tuple[str, int]] = field(default_factory=list)
     no_shows: int = 0
@@ -144,6 +149,7 @@ def cancellation_report(
             total=Count("pk"),
             by_client=Count("pk", filter=CANCELLED & Q(cancelled_by_client=True)),
             by_staff=Count("pk", filter=CANCELLED & Q(cancelled_by_client=False)),
+            by_session=Count("pk", filter=BY_SESSION),
             late=Count("pk", filter=LATE),
             no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
             fees_owed=Sum("fee_amount", filter=Q(fee_status=FeeStatus.OWED)),
@@ -158,6 +164,7 @@ def cancellation_report(
                 bookings=item["total"],
                 by_client=item["by_client"],
                 by_staff=item["by_staff"],
+                by_session=item["by_session"],
                 late=item["late"],
                 no_shows=item["no_shows"],
                 fees_owed=_money(item["fees_owed"]),

@@ -39,11 +39,19 @@ from booking.exports.widgets import (
     UtcDateTimeWidget,
     native,
 )
-from booking.models import BookingQuerySet, BookingRequest, BookingStatus, FeeStatus, Session
+from booking.models import (
+    BookingQuerySet,
+    BookingRequest,
+    BookingStatus,
+    FeeStatus,
+    Session,
+    SessionStatus,
+)
 
 CHUNK_SIZE = 2000  # rows fetched per round trip
 STATUS_LABELS = dict(BookingStatus.choices)
 FEE_STATUS_LABELS = dict(FeeStatus.choices)
+SESSION_STATUS_LABELS = dict(SessionStatus.choices)
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 
@@ -173,6 +181,7 @@ class BookingResource(ExportResource):
     business_slug = text("session__business__slug", "Business slug")
     session_title = text("session__title", "Session")
     session_starts_at = utc("session__starts_at", "Session starts at")
+    session_status = label("session__status", "Session status", SESSION_STATUS_LABELS)
     client_name = text("client_name", "Client name")
     client_email = text("client_email", "Client email")
     client_phone = phone("client_phone", "Client phone")
@@ -293,6 +302,8 @@ class SessionResource(ExportResource):
     starts_at = utc("starts_at", "Starts at")
     ends_at = utc("ends_at", "Ends at")
     capacity = integer("capacity", "Capacity")
+    status = label("status", "Status", SESSION_STATUS_LABELS)
+    cancellation_reason = text("cancellation_reason", "Cancellation reason")
     bookings = integer("live_bookings", "Bookings")
     cancellations = integer("cancelled_bookings", "Cancellations")
 
@@ -342,6 +353,9 @@ class CancellationReportResource(ExportOnlyResource):
     currency = text("currency", "Currency")
     fees_owed = money("fees_owed", "Fees owed")
     fees_waived = money("fees_waived", "Fees waived")
+    # Last, so the earlier columns keep their places: staff cancellations because
+    # the business cancelled the whole session (counted in "Cancelled by staff" too).
+    session_cancelled = integer("by_session", "Cancelled by staff: session cancelled")
 
     class Meta:
         name = "Cancellation report"

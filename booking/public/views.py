@@ -10,7 +10,6 @@ confirmation; every refusal gets its own message and HTTP status.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -23,13 +22,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.audit import RequestContext, client_ip
-from booking.models import BookingRequest, BookingStatus
+from booking.models import BookingRequest
 from booking.public.forms import CancelForm, LinkRequestForm, ReferenceForm, SignedLinkCancelForm
+from booking.public.notices import (
+    IP_LOCKED,
+    TOKEN_NOTICES,
+    UNAVAILABLE,
+    Notice,
+    notice_for,
+    status_words,
+    wait_words,
+)
 from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import find_booking, look_up, request_cancel_link
 from booking.services.links import TokenCheck
-from booking.services.statuses import STATUSES
 from booking.services.summary import Summary
 
 LINK_SENT = (
@@ -38,30 +45,6 @@ LINK_SENT = (
     "the business."
 )
 LINK_SENT_TAG = "link-sent"  # shown in the link card, where the client's eye is
-
-# The client's words for each status, declared with the status.
-STATUS_WORDS = {status: declaration.client_word for status, declaration in STATUSES.items()}
-
-TOKEN_NOTICES = {
-    TokenCheck.EXPIRED: "This cancellation link has expired.",
-    TokenCheck.USED: "This cancellation link has already been used or no longer applies.",
-    TokenCheck.INVALID: "This cancellation link is not valid.",
-}
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message on the page; `contact` adds the business's details.
-
-    `at_form`: about what the client typed, so it is shown inside the form they
-    just sent (the page opens there), not at the top of a long page.
-    """
-
-    title: str
-    text: str
-    contact: bool = False
-    kind: str = "error"
-    at_form: bool = False
 
 
 def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -79,83 +62,6 @@ def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return never_cache(wrapper)
-
-
-def _wait_words(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-UNAVAILABLE = Notice(
-    "Please try again in a few minutes",
-    "We cannot check your request right now, so nothing has been changed. "
-    "Please try again in a few minutes, or contact the business.",
-)
-IP_LOCKED = Notice(
-    "Too many attempts",
-    "For your security, booking look-ups from your network are paused after many "
-    "attempts that did not match a booking. Try again in {wait}.",
-)
-
-
-def notice_for(error: exc.BookingError, summary: Summary) -> Notice:
-    """The page's wording of a refusal (the API sends the service's own message)."""
-    business = summary.business.name
-    if isinstance(error, exc.ServiceUnavailable):
-        return UNAVAILABLE
-    if isinstance(error, exc.RateLimited):
-        wait = _wait_words(int(error.details.get("retry_after", 60)))
-        return Notice(
-            "Too many attempts",
-            f"For your security, cancelling this booking online is paused after several "
-            f"attempts with details that did not match. Try again in {wait}, or ask for a "
-            f"cancellation link by email below.",
-        )
-    if isinstance(error, exc.IdentityNotVerified):
-        return Notice(
-            "Those details don't match this booking",
-            "Check the email address or phone number you booked with and try again, "
-            "or ask for a cancellation link by email below.",
-            at_form=True,
-        )
-    if isinstance(error, exc.DeadlinePassed) and summary.session_over:
-        return Notice(
-            "This session has already taken place",
-            f"{summary.booking.session.title} was on {summary.starts_words} "
-            f"({summary.business.timezone} time), so there is nothing left to cancel. "
-            "Questions? Contact the business:",
-            contact=True,
-            kind="info",
-        )
-    if isinstance(error, exc.DeadlinePassed):
-        return Notice(
-            "It is too late to cancel online",
-            f"The deadline to cancel online was {summary.deadline_words} "
-            f"({summary.business.timezone} time). Please contact {business} directly.",
-            contact=True,
-        )
-    if isinstance(error, exc.PolicyForbids):
-        return Notice(
-            "Online cancellation is turned off",
-            f"{business} does not take cancellations online. Please contact them directly.",
-            contact=True,
-        )
-    if isinstance(error, exc.FeeChanged):
-        return Notice(
-            "The cancellation fee has changed",
-            f"Nothing was cancelled. {summary.quote.words} if you cancel now; "
-            f"press the button again to cancel on these terms.",
-        )
-    if isinstance(error, exc.InvalidTransition):
-        if summary.booking.status == BookingStatus.CANCELLED:
-            return Notice("Already cancelled", "This booking is already cancelled.", kind="info")
-        return Notice(
-            "Nothing to cancel",
-            f"This booking is {STATUS_WORDS[BookingStatus(summary.booking.status)].lower()}, "
-            f"so there is nothing to cancel.",
-            kind="info",
-        )
-    return Notice("Please check your input", error.message, at_form=True)
 
 
 def _render_page(
@@ -196,7 +102,7 @@ def _render_page(
         {
             "summary": summary,
             "booking": booking,
-            "status_words": STATUS_WORDS[BookingStatus(booking.status)],
+            "status_words": status_words(booking),
             "form": form,
             "signed": isinstance(form, SignedLinkCancelForm),
             "link_form": link_form or LinkRequestForm(),
@@ -246,7 +152,7 @@ def _refused_page(request: HttpRequest, error: exc.BookingError) -> HttpResponse
     """A refusal that shows no booking: the IP is locked out (429), or the limiter is down (503)."""
     notice = UNAVAILABLE
     if isinstance(error, exc.RateLimited):
-        wait = _wait_words(int(error.details.get("retry_after", 60)))
+        wait = wait_words(int(error.details.get("retry_after", 60)))
         notice = Notice(IP_LOCKED.title, IP_LOCKED.text.format(wait=wait))
     response = render(request, "booking/public/refused.html", {"notice": notice},
                       status=error.status_code)  # fmt: skip

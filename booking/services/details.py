@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest
+from booking.models import BookingRequest, Session
 from booking.services import exceptions as exc
 from booking.services.lifecycle import clean_reason
+from booking.services.rules import check_takes_bookings
 
 EDITABLE_FIELDS = frozenset({"session", "client_name", "client_email", "client_phone"})
 
@@ -50,6 +51,7 @@ def update_booking_details(
             raise exc.InvalidTransition("deleted; restore it first")
         if not changes:
             return booking
+        _check_session_change(booking, changes.get("session", booking.session))
         for name, value in changes.items():
             setattr(booking, name, value)
         booking.updated_at = timezone.now()
@@ -58,3 +60,12 @@ def update_booking_details(
         booking._history_context = context
         booking.save(update_fields=[*changes, "updated_at"])
     return booking
+
+
+def _check_session_change(booking: BookingRequest, session: object) -> None:
+    """Another session must be one that takes bookings (a cancelled one takes none)."""
+    if not isinstance(session, Session) or session.pk == booking.session_id:
+        return
+    refusal = check_takes_bookings(session)
+    if refusal is not None:
+        refusal.raise_error()

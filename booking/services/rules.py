@@ -113,9 +113,14 @@ def cancellation_deadline(booking: BookingRequest) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
+SESSION_CANCELLED = Refusal("the business cancelled this session", exc.InvalidTransition)
+
+
 def check_client_cancel(booking: BookingRequest, *, now: datetime) -> Refusal | None:
     if booking.is_deleted:
         return Refusal("booking not found", exc.BookingNotFound)
+    if booking.session.is_cancelled:  # nothing left for the client to cancel
+        return SESSION_CANCELLED
     if not terms_of(booking).allow_client_cancellation:
         return Refusal(
             "this business does not allow cancelling online; please contact them",
@@ -144,9 +149,18 @@ def check_movable(booking: BookingRequest) -> Refusal | None:
     return None
 
 
+def check_takes_bookings(session: Session) -> Refusal | None:
+    """A session the business cancelled takes no new or moved bookings (every path asks)."""
+    if session.status != SessionStatus.SCHEDULED:
+        return Refusal(
+            "the session is cancelled: it takes no new or moved bookings", exc.InvalidTransition
+        )
+    return None
+
+
 def check_move_target(target: Session, *, now: datetime) -> Refusal | None:
     """A booking moves only into a scheduled session that has not started."""
-    if target.status != SessionStatus.SCHEDULED:
+    if check_takes_bookings(target) is not None:
         return Refusal("the target session is cancelled", exc.InvalidTransition)
     if target.starts_at <= now:
         return Refusal("the target session has already started", exc.InvalidTransition)

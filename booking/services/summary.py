@@ -115,3 +115,8 @@ class Summary:
     @property
     def deadline_passed(self) -> bool:
         return self.refusal is not None and self.refusal.error is exc.DeadlinePassed
+
+    @property
+    def session_cancelled(self) -> bool:
+        """The business cancelled the whole session: the booking went with it, at no fee."""
+        return self.booking.session.is_cancelled

@@ -65,7 +65,9 @@ def test_detail_has_the_pinned_shape(client):
     assert set(body) == PUBLIC_KEYS
     assert body["booking_reference"] == booking.reference
     assert body["status"] == "approved"
-    assert set(body["session"]) == {"title", "starts_at"}
+    # The pinned title and start, plus whether the business cancelled the session.
+    assert set(body["session"]) == {"title", "starts_at", "status", "cancellation_reason"}
+    assert body["session"]["status"] == "scheduled"
     assert body["session"]["title"] == "Power Yoga"
     assert body["business"] == {
         "name": "Studio",

@@ -172,6 +172,7 @@ def test_json_is_an_array_of_objects_with_native_numbers(staff_client, evil):
             "business_slug": "johnny-bravo-fitness-center",
             "session_title": "@Spin",
             "session_starts_at": "2030-03-04T09:30:00+00:00",
+            "session_status": "Scheduled",
             "client_name": '=HYPERLINK("http://x")',
             "client_email": "ada@example.com",
             "client_phone": "'+44 7700 900123",

@@ -180,6 +180,7 @@ def test_report_exports_csv_xlsx_json_escaping_formulas_in_csv_only(client, supe
         "USD",
         "0.00",
         "0.00",
+        "0",
     ]
     assert rows[3][8] == "'=Travelling (1)"
 

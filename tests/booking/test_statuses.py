@@ -10,7 +10,7 @@ import pytest
 
 from booking.admin.history import EVENTS
 from booking.models import BookingStatus
-from booking.public.views import STATUS_WORDS
+from booking.public.notices import STATUS_WORDS
 from booking.services.rules import TRANSITIONS
 from booking.services.statuses import STATUSES
 

@@ -44,6 +44,9 @@ def booking_json(summary: Summary) -> dict[str, Any]:
         "session": {
             "title": booking.session.title,
             "starts_at": summary.starts_at.isoformat(),
+            # "cancelled": the business cancelled the session (and so the booking, at no fee).
+            "status": booking.session.status,
+            "cancellation_reason": booking.session.cancellation_reason,
         },
         "business": {
             "name": business.name,

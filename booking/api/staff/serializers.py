@@ -35,7 +35,14 @@ def booking_json(booking: BookingRequest) -> dict[str, Any]:
         "client_name": booking.client_name,
         "client_email": booking.client_email,
         "client_phone": booking.client_phone,
-        "session": {"id": session.pk, "title": session.title, "starts_at": session.starts_at},
+        "session": {
+            "id": session.pk,
+            "title": session.title,
+            "starts_at": session.starts_at,
+            # "cancelled": the business cancelled the whole session.
+            "status": session.status,
+            "cancellation_reason": session.cancellation_reason,
+        },
         "business": session.business.slug,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
