@@ -14,7 +14,6 @@ here so that they register with the app (label `booking`) and are re-exported.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,14 @@ from django.utils import timezone
 
 from booking.businesses.models import MAX_DEADLINE_HOURS, BookingSettings, Business
 from booking.phones import search_forms, to_e164
-from booking.records import MONEY_DIGITS, MONEY_PLACES, audited
+from booking.records import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    audited,
+    draw_reference,
+)
 
 # validate_session_time: the migrations name it as `booking.models.validate_session_time`.
 from booking.sessions.models import SESSION_YEARS, Session, SessionStatus, validate_session_time
@@ -36,15 +42,14 @@ if TYPE_CHECKING:
     from booking.actors import User
     from booking.audit import RequestContext
 
-# No 0/O/1/I: a reference is read aloud and typed from paper. 32 symbols ** 8 = 2**40.
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-REFERENCE_LENGTH = 8
 REASON_MAX_LENGTH = 1000
 REFERENCE_ATTEMPTS = 5
 
 
 def generate_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    """The migrations name it (`booking.models.generate_reference`); bookings and waitlist
+    entries draw from the same alphabet (`booking.records`)."""
+    return draw_reference()
 
 
 class BookingStatus(models.TextChoices):
@@ -277,6 +282,7 @@ from booking.emails.models import OutboxEmail  # noqa: E402
 from booking.exports.models import ExportJob  # noqa: E402
 from booking.fees.models import CancellationFeeRule  # noqa: E402
 from booking.notices import CancellationsSeen  # noqa: E402
+from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus  # noqa: E402
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -299,4 +305,7 @@ __all__ = [
     "SessionStatus",
     "generate_reference",
     "validate_session_time",
+    "WaitlistEntry",
+    "WaitlistMode",
+    "WaitlistStatus",
 ]

@@ -7,12 +7,23 @@ module needs another to be loaded first.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+# No 0/O/1/I: a reference is read aloud and typed from paper. 32 symbols ** 8 = 2**40.
+# Bookings and waitlist entries draw theirs from the same alphabet.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def draw_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
 
 # Money: prices and fees have two decimal places, in the business's currency.
 MONEY_DIGITS = 10

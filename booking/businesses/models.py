@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from booking import money
 from booking.phones import default_country, validate_country
 from booking.records import MONEY_DIGITS, MONEY_PLACES, NOT_NEGATIVE, PERCENT_VALIDATORS, audited
 from booking.tenancy import TenantQuerySet
+from booking.waitlist.models import WaitlistMode
 
 # The longest cancellation deadline every page can render: a year.
 MAX_DEADLINE_HOURS = 8760
@@ -121,6 +123,12 @@ class BookingSettings(models.Model):
         validators=[NOT_NEGATIVE],
         help_text="… plus this fixed amount, in the business's currency.",
     )
+    waitlist_mode = models.CharField(max_length=8, choices=WaitlistMode, default=WaitlistMode.OFFER)
+    waitlist_claim_hours = models.PositiveIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DEADLINE_HOURS)],
+        help_text="How long a freed spot stays offered (never past the session's start).",
+    )
 
     objects = BookingSettingsQuerySet.as_manager()
     history = audited()
@@ -128,6 +136,11 @@ class BookingSettings(models.Model):
     class Meta:
         verbose_name = "booking settings"
         verbose_name_plural = "booking settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(waitlist_claim_hours__gte=1), name="settings_claim_hours_min"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Booking settings of {self.business}"

@@ -32,6 +32,7 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, Session
 from booking.services import charges, links, rules
 from booking.services.policy import terms_of
+from booking.waitlist.models import WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ TEMPLATES = {
     EmailKind.CANCEL_LINK: "booking/emails/cancellation_link",
     EmailKind.NO_SHOW_FEE: "booking/emails/no_show_fee",
     EmailKind.RESTORED: "booking/emails/booking_restored",
+    EmailKind.WAITLIST_OFFER: "booking/emails/waitlist_offer",
+    EmailKind.WAITLIST_BOOKED: "booking/emails/waitlist_booked",
 }
 
 HEADLINES = {
@@ -57,6 +60,8 @@ HEADLINES = {
     EmailKind.CANCEL_LINK: "your cancellation link",
     EmailKind.NO_SHOW_FEE: "a no-show fee for your booking",
     EmailKind.RESTORED: "your place is back",
+    EmailKind.WAITLIST_OFFER: "a spot is free for you",
+    EmailKind.WAITLIST_BOOKED: "you're booked from the waitlist",
 }
 
 # The emails that may mention the fee policy: those about the client's own
@@ -96,6 +101,55 @@ def build(
         reference=booking.reference,
         recipient=business.contact_email if to_business else booking.client_email,
         reply_to=booking.client_email if to_business else business.contact_email,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        dedupe_key=dedupe_key[:64],
+        batch=batch,
+        created_at=now,
+        updated_at=now,
+        next_attempt_at=now,
+    )
+
+
+def build_offer(
+    entry: WaitlistEntry, *, dedupe_key: str, batch: uuid.UUID, now: datetime
+) -> OutboxEmail:
+    """An unsaved outbox row offering a freed spot to a waitlist entry (session and
+    business loaded). It names the entry's reference: there is no booking yet."""
+    session = entry.session
+    business = session.business
+    assert entry.offer_expires_at is not None  # an offer always has its end
+    claim_url = links.claim_url(entry)
+    context = {
+        "kind": str(EmailKind.WAITLIST_OFFER),
+        "headline": HEADLINES[EmailKind.WAITLIST_OFFER],
+        "reference": entry.reference,
+        "client_name": entry.client_name,
+        "session_title": session.title,
+        "timezone_name": business.timezone,
+        "when": local_time(session.starts_at, business.timezone),
+        "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
+        "expires_when": local_time(entry.offer_expires_at, business.timezone),
+        "claim_url": claim_url,
+        "reason": "",
+        "fee_words": "",
+        "fee_policy": "",
+        "cancel_url": "",
+        "business_name": business.name,
+        "business_email": business.contact_email,
+        "business_phone": business.contact_phone,
+        "site_url": settings.SITE_URL,
+    }
+    subject, text_body, html_body = render(EmailKind.WAITLIST_OFFER, context)
+    if claim_url not in text_body:  # a failed or careless override must still carry the link
+        text_body += f"\nTake the spot or pass it on: {claim_url}\n"
+    return OutboxEmail(
+        kind=EmailKind.WAITLIST_OFFER,
+        business=business,
+        reference=entry.reference,
+        recipient=entry.client_email,
+        reply_to=business.contact_email,
         subject=subject,
         text_body=text_body,
         html_body=html_body,

@@ -35,6 +35,8 @@ class EmailKind(models.TextChoices):
     CANCEL_LINK = "cancel_link", "Cancellation link (to client)"
     NO_SHOW_FEE = "no_show_fee", "No-show fee (to client)"
     RESTORED = "restored", "Booking restored (to client)"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist: a spot is free (to client)"
+    WAITLIST_BOOKED = "waitlist_booked", "Waitlist: booked from the waitlist (to client)"
 
 
 class EmailStatus(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Signed cancellation links: `/booking/cancel/<reference>/?token=…`.
+"""Signed links: cancellation (`/booking/cancel/<reference>/?token=…`) and waitlist
+offers (`/booking/waitlist/<reference>/?token=…`, at the end of this module).
 
 A token proves the holder received it at the booking's email address. It is
 made with Django's signing (salted, timestamped), expires after
@@ -23,6 +24,7 @@ from django.core import signing
 from django.urls import reverse
 
 from booking.models import BookingRequest
+from booking.waitlist.models import WaitlistEntry
 
 SALT = "booking.cancel-link"
 DEFAULT_MAX_AGE = 7 * 24 * 3600
@@ -82,3 +84,48 @@ def cancel_url(booking: BookingRequest, *, with_token: bool = True) -> str:
     if with_token:
         url += f"?token={make_cancel_token(booking)}"
     return url
+
+
+# Waitlist offers. A claim link proves that its holder received the offer at the
+# entry's address. It is bound to the entry's reference, the offer it was sent
+# for (`offered_at`) and the address, so a link from an earlier offer, or sent
+# before staff corrected the address, is refused. It needs no age limit of its
+# own: the offer's window bounds what it can do (claim or decline an open offer;
+# afterwards the page only shows what became of it).
+CLAIM_SALT = "booking.waitlist-claim"
+# The claim page's path (the public pages' namespace, `booking:waitlist`).
+CLAIM_PATH = "/booking/waitlist/{reference}/"
+
+
+def _offer_state(entry: WaitlistEntry) -> str:
+    email = entry.client_email.strip().casefold()
+    raw = f"{entry.reference}:{entry.offered_at}:{email}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def make_claim_token(entry: WaitlistEntry) -> str:
+    return signing.dumps(
+        {"r": entry.reference, "s": _offer_state(entry)}, salt=CLAIM_SALT, compress=True
+    )
+
+
+def check_claim_token(token: object, entry: WaitlistEntry) -> TokenCheck:
+    """What a token proves about this entry's current offer (VALID, USED: an earlier
+    offer's or an old address's, INVALID: forged or another entry's)."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return TokenCheck.INVALID
+    try:
+        data = signing.loads(token, salt=CLAIM_SALT)
+    except signing.BadSignature:
+        return TokenCheck.INVALID
+    if not isinstance(data, dict) or data.get("r") != entry.reference:
+        return TokenCheck.INVALID
+    if entry.offered_at is None or data.get("s") != _offer_state(entry):
+        return TokenCheck.USED
+    return TokenCheck.VALID
+
+
+def claim_url(entry: WaitlistEntry) -> str:
+    """The absolute, signed URL of the entry's claim page (sent with each offer)."""
+    path = CLAIM_PATH.format(reference=entry.reference)
+    return f"{settings.SITE_URL}{path}?token={make_claim_token(entry)}"

@@ -18,7 +18,11 @@ for the no-show fee notice):
 - a no-show that owes a fee: the client, unless staff unticked "notify client"
   (a fee notice, sent whatever `send_cancellation_emails` says).
 - a restore of an active future booking: the client, told their place is back
-  (likewise only those, and none when "notify client" is off).
+  (likewise only those, and none when "notify client" is off);
+- a waitlist offer: the waiting client, with a signed link to claim the spot or
+  pass it on; a booking made from the waitlist (a claim, or an automatic
+  enrolment): its client. Both whatever `send_cancellation_emails` says: they
+  are not about cancellations, and the client is waiting for them.
 
 Each row carries a dedupe key naming the state change it reports, so running
 a hook twice for the same change (a double submit that got through, a retried
@@ -37,6 +41,7 @@ from booking.emails import messages, outbox
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, Session
 from booking.services import rules
+from booking.waitlist.models import WaitlistEntry
 
 # Requests for a cancellation link within one window send one email.
 LINK_WINDOW = timedelta(minutes=5)
@@ -189,3 +194,32 @@ def cancellation_link_requested(booking: BookingRequest, *, now: datetime | None
     )
     with transaction.atomic():
         outbox.queue([email], batch=batch)
+
+
+def waitlist_offers(entries: Sequence[WaitlistEntry], *, now: datetime) -> None:
+    """Queue the offer of a freed spot to each entry (session and business loaded)."""
+    batch = outbox.new_batch()
+    emails = [
+        messages.build_offer(
+            entry, dedupe_key=f"offer:{_stamp(entry.offered_at)}", batch=batch, now=now
+        )
+        for entry in entries
+    ]
+    outbox.queue(emails, batch=batch)
+
+
+def waitlist_bookings(entries: Sequence[WaitlistEntry], *, now: datetime) -> None:
+    """Queue "you're booked" for each entry's new booking (a claim or an automatic one)."""
+    batch = outbox.new_batch()
+    emails = [
+        messages.build(
+            entry.booking,
+            EmailKind.WAITLIST_BOOKED,
+            dedupe_key=f"waitlist:{entry.reference}",
+            batch=batch,
+            now=now,
+        )
+        for entry in entries
+        if entry.booking is not None
+    ]
+    outbox.queue(emails, batch=batch)

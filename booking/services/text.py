@@ -1,7 +1,10 @@
-"""Free text a person or a program sends: what the database can store."""
+"""Free text a person or a program sends: what the database can store, and references."""
 
 import re
 
+from booking.models import REASON_MAX_LENGTH
+from booking.records import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from booking.services import exceptions as exc
 from booking.services.exceptions import InvalidInput
 
 # A primary key as people and forms send it: ASCII digits that fit a bigint.
@@ -25,3 +28,30 @@ def storable(name: str, value: str) -> str:
 def is_id(text: str) -> bool:
     """True when `text` is a primary key the database can look up."""
     return isinstance(text, str) and _ID.fullmatch(text) is not None
+
+
+def normalize_reference(raw: object) -> str | None:
+    """The reference as stored (upper case, trimmed), or None when it cannot be one.
+
+    References are read aloud and typed by hand: lower case and stray spaces are fine.
+    """
+    if not isinstance(raw, str):
+        return None
+    reference = raw.strip().upper()
+    if len(reference) != REFERENCE_LENGTH or not set(reference) <= set(REFERENCE_ALPHABET):
+        return None
+    return reference
+
+
+def clean_reason(reason: object) -> str:
+    """A reason is free text of at most 1000 characters: refused, never truncated."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise exc.InvalidInput("reason must be a string")
+    reason = storable("reason", reason).strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise exc.ReasonTooLong(
+            f"reason is {len(reason)} characters long; the limit is {REASON_MAX_LENGTH}"
+        )
+    return reason

@@ -21,31 +21,19 @@ from django.tasks import task
 from django.utils import timezone
 
 from booking.audit import SYSTEM, RequestContext
-from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, BookingRequest, BookingStatus
+from booking.models import BookingRequest, BookingStatus
 from booking.services import charges, links, notifications, rules, throttle
 from booking.services import exceptions as exc
 from booking.services.identity import booking_phone_matches, email_matches, identity_matches
 from booking.services.lifecycle.engine import Operation, clean_reason, run, update_with_fees
 from booking.services.rules import Refusal
+from booking.services.text import normalize_reference
 
 # The longest contact details a client may type (RFC 5321's address limit).
 EMAIL_MAX_LENGTH = 254
 PHONE_MAX_LENGTH = 40
 NOT_FOUND = "booking not found"
 NOT_VERIFIED = "the contact details do not match this booking"
-
-
-def normalize_reference(raw: object) -> str | None:
-    """The reference as stored (upper case, trimmed), or None when it cannot be one.
-
-    References are read aloud and typed by hand: lower case and stray spaces are fine.
-    """
-    if not isinstance(raw, str):
-        return None
-    reference = raw.strip().upper()
-    if len(reference) != REFERENCE_LENGTH or not set(reference) <= set(REFERENCE_ALPHABET):
-        return None
-    return reference
 
 
 def find_booking(raw_reference: object) -> BookingRequest:

@@ -32,33 +32,19 @@ from django.db.models import QuerySet
 
 from booking.actors import Actor
 from booking.audit import RequestContext
-from booking.models import REASON_MAX_LENGTH, BookingRequest, Business, Session
+from booking.models import BookingRequest, Business, Session
 from booking.services import charges, history
 from booking.services import exceptions as exc
 from booking.services.ids import pk_in
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
-from booking.services.text import storable
+from booking.services.text import clean_reason as clean_reason  # re-exported
 
 BATCH_SIZE = 1000
 
 GONE = Refusal("no longer exists, changed meanwhile or is not yours", exc.BookingNotFound)
 
 Selection = QuerySet[BookingRequest] | BookingRequest | Iterable[int]
-
-
-def clean_reason(reason: object) -> str:
-    """A reason is free text of at most 1000 characters: refused, never truncated."""
-    if reason is None:
-        return ""
-    if not isinstance(reason, str):
-        raise exc.InvalidInput("reason must be a string")
-    reason = storable("reason", reason).strip()
-    if len(reason) > REASON_MAX_LENGTH:
-        raise exc.ReasonTooLong(
-            f"reason is {len(reason)} characters long; the limit is {REASON_MAX_LENGTH}"
-        )
-    return reason
 
 
 def ensure_permitted(actor: Actor, permission: str, *, to: str) -> None:

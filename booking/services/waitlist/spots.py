@@ -1,0 +1,107 @@
+"""A session's spots: who holds them, and the lock under which they are counted.
+
+A spot is held by an active booking (pending or approved, not deleted) or by an
+open waitlist offer (offered, its window not yet closed: the client was promised
+the spot). `room_in` is what is left. Every path that takes a spot (a claim, an
+automatic enrolment, a move in, a restore, an offer) counts it under the
+session's row lock (`lock_sessions`), and every path that locks a session and
+its bookings locks the session first, so two of them queue on the session
+instead of both taking its last spot, and never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from booking.models import BookingRequest, Session, SessionStatus
+from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus
+
+
+def session_ids(sessions: Iterable[Session | int]) -> list[int]:
+    return sorted({s.pk if isinstance(s, Session) else int(s) for s in sessions})
+
+
+def lock_sessions(sessions: Iterable[Session | int]) -> dict[int, Session]:
+    """Lock these sessions in primary-key order (with their business and settings loaded)."""
+    ids = session_ids(sessions)
+    if not ids:
+        return {}
+    rows = (
+        Session.objects.filter(pk__in=ids)
+        .select_related("business__booking_settings")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    return {session.pk: session for session in rows}
+
+
+def holding(session: Session, *, now: datetime, excluding: WaitlistEntry | None = None) -> int:
+    """How many open offers hold a spot of `session` (besides `excluding`)."""
+    offers = WaitlistEntry.objects.filter(session=session).holding(now=now)
+    if excluding is not None:
+        offers = offers.exclude(pk=excluding.pk)
+    return offers.count()
+
+
+def active_count(session: Session) -> int:
+    return BookingRequest.objects.filter(session=session).active().count()
+
+
+def room_in(session: Session, *, now: datetime, excluding: WaitlistEntry | None = None) -> int:
+    """Free spots of `session`: capacity less active bookings and open offers (call it
+    under the session's lock; `excluding` is the offer being claimed, whose spot it is)."""
+    taken = active_count(session) + holding(session, now=now, excluding=excluding)
+    return max(session.capacity - taken, 0)
+
+
+def takes_offers(session: Session, *, now: datetime) -> bool:
+    """Whether a freed spot of `session` goes to its waitlist: a scheduled session that
+    has not started, of a business whose waitlist is on."""
+    return (
+        session.status == SessionStatus.SCHEDULED
+        and session.starts_at > now
+        and session.business.booking_settings.waitlist_mode != WaitlistMode.OFF
+    )
+
+
+def with_waiting_clients_query(*, now: datetime) -> QuerySet[Session]:
+    """Sessions that may offer a spot now: scheduled, not started, the waitlist on,
+    someone waiting."""
+    waiting = WaitlistEntry.objects.filter(session=OuterRef("pk"), status=WaitlistStatus.WAITING)
+    return (
+        Session.objects.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now)
+        .exclude(business__booking_settings__waitlist_mode=WaitlistMode.OFF)
+        .filter(Exists(waiting))
+    )
+
+
+def with_waiting_clients(ids: Iterable[int], *, now: datetime) -> list[int]:
+    """Of these sessions, those that may offer a spot now (one query; usually none
+    qualifies, and nothing more is done)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = with_waiting_clients_query(now=now).filter(pk__in=ids).order_by("pk")
+    return list(rows.values_list("pk", flat=True))
+
+
+def _count(rows: object) -> Coalesce:
+    counted = rows.order_by().values("session").annotate(n=Count("pk")).values("n")  # type: ignore[attr-defined]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def sessions_with_room(*, now: datetime) -> list[int]:
+    """Sessions that may offer a spot now and have one no booking or offer holds (the
+    expiry sweep's safety net: a spot freed while the waitlist was off, say)."""
+    bookings = BookingRequest.objects.filter(session=OuterRef("pk")).active()
+    offers = WaitlistEntry.objects.filter(session=OuterRef("pk")).holding(now=now)
+    rows = (
+        with_waiting_clients_query(now=now)
+        .annotate(taken=_count(bookings) + _count(offers))
+        .filter(capacity__gt=F("taken"))
+    )
+    return list(rows.values_list("pk", flat=True))
