@@ -303,9 +303,9 @@ __all__ = [
     "OutboxEmail",
     "Session",
     "SessionStatus",
-    "generate_reference",
-    "validate_session_time",
     "WaitlistEntry",
     "WaitlistMode",
     "WaitlistStatus",
+    "generate_reference",
+    "validate_session_time",
 ]
