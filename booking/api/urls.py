@@ -1,11 +1,23 @@
-from django.urls import include, path
+"""Every URL of the JSON APIs (namespace "api"): each endpoint's route is its declaration's.
 
+`Endpoint.path(view)` refuses a view that is not bound to that endpoint, so a
+route cannot drift from the contract (`booking.api.contract`).
+"""
+
+from django.urls import path
+
+from booking.api.client import views as client
+from booking.api.contract import client as client_contract
+from booking.api.contract import staff as staff_contract
 from booking.api.openapi import openapi_json
+from booking.api.staff import views as staff
 
 app_name = "api"
 
 urlpatterns = [
-    path("booking/client/", include("booking.api.client.urls")),
-    path("booking/manage/", include("booking.api.staff.urls")),
+    client_contract.BOOKING.path(client.booking_detail),
+    client_contract.CANCEL.path(client.cancel_booking),
+    staff_contract.BOOKINGS.path(staff.booking_list),
+    staff_contract.BOOKING.path(staff.booking_detail),
     path("openapi.json", openapi_json, name="openapi"),
 ]

@@ -12,8 +12,9 @@ table and never names an action:
 - the admin's action menu, its permission filter and the confirmation page
   (`booking.admin.bookings`, `booking.admin.confirmation`), whose form fields
   come from the declared options;
-- the staff API's dispatch and input parsing (`booking.api.staff`) and the
-  OpenAPI enum (`booking.api.openapi`);
+- the staff API's contract (`booking.api.contract.staff`: the PATCH body's
+  `action` enum and options, which its views parse and the OpenAPI document
+  shows) and its dispatch (`booking.api.staff.views`);
 - the booking timeline's names for the changes (`booking.admin.history`);
 - the tests, which iterate the table, so a new action is tested for its
   permission, its admin entry, its API reach and its timeline entry.

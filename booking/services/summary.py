@@ -4,7 +4,7 @@ The public page and the client API both describe a booking with `Summary`:
 whether it can be cancelled now (by the same pure rule the cancellation applies
 under the lock), the deadline and the session's time in the business's time
 zone, and the policy in words. The API's JSON of it is
-`booking.api.client.serializers`.
+`booking.api.contract.client` (the `ClientBooking` shape).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from django.contrib.admin import site
 from django.test import RequestFactory
 
 from booking.admin.history import timeline
+from booking.api.contract import staff as params
 from booking.api.openapi import openapi_document
-from booking.api.staff import params
 from booking.models import BookingRequest, BookingStatus, FeeStatus
 from booking.services import ACTIONS
 from booking.services import exceptions as exc

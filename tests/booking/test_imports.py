@@ -94,7 +94,8 @@ def booking_imports(path: Path) -> set[str]:
 
 
 DATA_LAYER = ("booking.models", "booking.tenancy", "booking.notices")
-DATA_LAYER += ("booking.emails.models", "booking.exports.models")
+DATA_LAYER += ("booking.emails.models", "booking.exports.models", "booking.records")
+DATA_LAYER += ("booking.businesses.models", "booking.sessions.models", "booking.fees.models")
 ABOVE_DATA = ("booking.services", "booking.admin", "booking.api", "booking.public")
 ABOVE_DATA += ("booking.management", "booking.emails", "booking.exports")
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from booking import services
-from booking.api.client.serializers import refusal_details
+from booking.api.contract.client import refusal_details
 from booking.audit import RequestContext
 from booking.models import BookingStatus
 from booking.services.exceptions import DeadlinePassed

@@ -18,55 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from booking.api.client.serializers import booking_json, cancelled_json, refusal_details
-from booking.api.responses import (
-    error_response,
-    json_error,
-    optional_string,
-    read_json_object,
-    reject_unknown_fields,
-)
+from booking.api.contract.client import BOOKING, CANCEL, refusal_details
+from booking.api.contract.endpoints import Endpoint, View
+from booking.api.responses import error_response
 from booking.audit import RequestContext, client_ip
 from booking.services import cancel_booking_as_client, charges
 from booking.services import exceptions as exc
-from booking.services.lifecycle.client import (
-    EMAIL_MAX_LENGTH,
-    PHONE_MAX_LENGTH,
-    Proof,
-    find_booking,
-    look_up,
-)
-from booking.services.links import MAX_TOKEN_LENGTH
+from booking.services.lifecycle.client import Proof, find_booking, look_up
 from booking.services.summary import Summary
 
-CANCEL_FIELDS = {"client_email": EMAIL_MAX_LENGTH, "client_phone": PHONE_MAX_LENGTH, "reason": None}
-CANCEL_FIELDS["token"] = MAX_TOKEN_LENGTH
-CANCEL_FIELDS["accepted_fee"] = 20
+DETAIL, CANCEL_BOOKING = BOOKING.operation("GET"), CANCEL.operation("POST")
 
 
-def _allow(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..., JsonResponse]]:
-    """Like `require_http_methods`, but the 405 is JSON too."""
+def public_endpoint(endpoint: Endpoint) -> Callable[[View], View]:
+    """Bind a view to its endpoint (405 for other methods); no session, no cache.
 
-    def decorator(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-            if request.method not in methods:
-                response = json_error(405, f"method {request.method} not allowed", code="method")
-                response["Allow"] = ", ".join(methods)
-                return response
-            return view(request, *args, **kwargs)
+    `csrf_exempt`: the endpoints read no cookie (see the module docstring), and a
+    read-only one answers an unsafe method with its JSON 405, not a CSRF page.
+    """
 
-        return wrapper
+    def decorate(view: View) -> View:
+        return csrf_exempt(endpoint.bind(never_cache(view)))
 
-    return decorator
+    return decorate
 
 
 def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonResponse:
@@ -77,9 +57,7 @@ def _refused(error: exc.BookingError, summary: Summary | None = None) -> JsonRes
     return response
 
 
-@csrf_exempt  # read-only: an unsafe method gets its JSON 405, not a CSRF page
-@never_cache
-@_allow("GET", "HEAD")
+@public_endpoint(BOOKING)
 def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
     """The booking as anyone holding its reference may see it: no client personal data.
 
@@ -96,16 +74,11 @@ def booking_detail(request: HttpRequest, reference: str) -> JsonResponse:
             return _refused(error)
     except exc.BookingError as error:
         return _refused(error)
-    return JsonResponse(booking_json(Summary.of(booking)))
+    return DETAIL.answer(Summary.of(booking))
 
 
 def _cancel_input(request: HttpRequest) -> tuple[Proof, str, Decimal | None]:
-    data = read_json_object(request)
-    reject_unknown_fields(data, set(CANCEL_FIELDS))
-    values = {name: optional_string(data, name) for name in CANCEL_FIELDS}
-    for name, limit in CANCEL_FIELDS.items():
-        if limit is not None and len(values[name]) > limit:
-            raise exc.InvalidInput(f"{name} is longer than {limit} characters")
+    values = CANCEL_BOOKING.read(request)
     proof = Proof(email=values["client_email"], phone=values["client_phone"], token=values["token"])
     if not proof.given:
         raise exc.InvalidInput("give client_email or client_phone (or a link's token)")
@@ -114,9 +87,7 @@ def _cancel_input(request: HttpRequest) -> tuple[Proof, str, Decimal | None]:
     return proof, values["reason"], charges.parse_accepted_fee(values["accepted_fee"])
 
 
-@csrf_exempt  # see the module docstring: no cookie authority, nothing to forge
-@never_cache
-@_allow("POST")
+@public_endpoint(CANCEL)  # see the module docstring: no cookie authority, nothing to forge
 def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
     try:
         proof, reason, accepted_fee = _cancel_input(request)
@@ -135,4 +106,4 @@ def cancel_booking(request: HttpRequest, reference: str) -> JsonResponse:
     except exc.BookingError as error:
         locked = error.details.get("booking")
         return _refused(error, Summary.of(locked, now=now) if locked is not None else None)
-    return JsonResponse(cancelled_json(booking))
+    return CANCEL_BOOKING.answer(booking)

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from booking.actors import User
+from booking.api.contract.endpoints import Endpoint
 from booking.api.responses import error_response, json_error
 from booking.services.exceptions import BookingError
 
@@ -29,24 +30,18 @@ def may_read_bookings(user: User) -> bool:
     return any(user.has_perm(permission) for permission in READ_PERMISSIONS)
 
 
-def staff_endpoint(*methods: str) -> Callable[[View], View]:
-    """Wrap an API view: allowed methods (405), login (401), staff with read access (403).
+def staff_endpoint(endpoint: Endpoint) -> Callable[[View], View]:
+    """Bind an API view to its endpoint: its methods (405), login (401), staff with read
+    access (403).
 
     Domain refusals (`BookingError`) raised by the view become their JSON error.
     Responses always carry the CSRF cookie, so a front end that starts with a GET
     has the token its PATCH and DELETE need.
     """
-    allowed = ", ".join(sorted(methods))
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response = json_error(
-                    405, f"method {request.method} not allowed", code="method_not_allowed"
-                )
-                response["Allow"] = allowed
-                return response
             user = request.user
             if not user.is_authenticated:
                 return json_error(401, "authentication required", code="not_authenticated")
@@ -57,6 +52,6 @@ def staff_endpoint(*methods: str) -> Callable[[View], View]:
             except BookingError as error:
                 return error_response(error)
 
-        return ensure_csrf_cookie(wrapper)
+        return endpoint.bind(ensure_csrf_cookie(wrapper))
 
     return decorate
