@@ -282,6 +282,7 @@ from booking.emails.models import OutboxEmail  # noqa: E402
 from booking.exports.models import ExportJob  # noqa: E402
 from booking.fees.models import CancellationFeeRule  # noqa: E402
 from booking.notices import CancellationsSeen  # noqa: E402
+from booking.sessions.jobs import SessionCancellationJob  # noqa: E402
 from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus  # noqa: E402
 
 __all__ = [
@@ -302,6 +303,7 @@ __all__ = [
     "FeeStatus",
     "OutboxEmail",
     "Session",
+    "SessionCancellationJob",
     "SessionStatus",
     "WaitlistEntry",
     "WaitlistMode",

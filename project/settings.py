@@ -272,6 +272,10 @@ CANCEL_LINK_REQUESTS_PER_IP = env_int("CANCEL_LINK_REQUESTS_PER_IP", 20)
 CANCEL_LINK_REQUEST_WINDOW_SECONDS = env_int("CANCEL_LINK_REQUEST_WINDOW_SECONDS", 60 * 60)
 # The cache alias that holds the counters (shared by every process: Redis in production).
 RATE_LIMIT_CACHE = env_str("RATE_LIMIT_CACHE", "default")
+# A session with more active bookings than this is cancelled at once, and its
+# bookings by a background job, in locked chunks of SESSION_CANCEL_CHUNK_SIZE.
+SESSION_CANCEL_BACKGROUND_THRESHOLD = env_int("SESSION_CANCEL_BACKGROUND_THRESHOLD", 1000)
+SESSION_CANCEL_CHUNK_SIZE = env_int("SESSION_CANCEL_CHUNK_SIZE", 500)
 # Exports larger than this many rows run as a background job (booking/exports/).
 EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
 # Background export files are deleted this many days after they were requested

@@ -25,6 +25,7 @@ from booking.audit import RequestContext
 from booking.models import ACTIVE_STATUSES, Session
 from booking.services import exceptions as exc
 from booking.services.actions import NOTIFY_CLIENT
+from booking.services.session_jobs import background_threshold
 from booking.services.sessions import ALREADY_CANCELLED, cancel_sessions
 
 TEMPLATE = "admin/booking/session_cancel_confirmation.html"
@@ -51,6 +52,8 @@ class SessionOutcome:
         bookings = ngettext(
             "%(count)d active booking", "%(count)d active bookings", self.active
         ) % {"count": self.active}
+        if self.active > background_threshold():
+            return f"will be cancelled; its {bookings} in the background (progress on its page)"
         return f"will be cancelled, with its {bookings}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,6 +17,7 @@ from booking.models import (
     BookingQuerySet,
     BookingRequest,
     Session,
+    SessionCancellationJob,
     SessionStatus,
 )
 from booking.times import business_time_html
@@ -40,6 +41,13 @@ class BookingInline(ReadOnlyBookingInline):
         return format_html('<a href="{}">{}</a>', url, booking.reference)
 
 
+def latest_job(session: Session) -> SessionCancellationJob | None:
+    """The session's latest background cancellation (prefetched by the admin's queryset)."""
+    if session.pk is None:
+        return None
+    return next(iter(session.cancellation_jobs.all()), None)
+
+
 @admin.register(Session)
 class SessionAdmin(TenantAdmin):
     list_display = ["title", "business", "starts_at_local", "booked", "status_badge"]
@@ -52,7 +60,13 @@ class SessionAdmin(TenantAdmin):
     autocomplete_fields = ["business"]
     show_full_result_count = False
     inlines = [BookingInline]
-    readonly_fields = ["status", "cancelled_at", "cancelled_by", "cancellation_reason"]
+    readonly_fields = [
+        "status",
+        "cancelled_at",
+        "cancelled_by",
+        "cancellation_reason",
+        "cancellation_progress",
+    ]
     actions = [cancel_sessions_action]
 
     def has_cancel_session_permission(self, request: HttpRequest) -> bool:
@@ -60,7 +74,24 @@ class SessionAdmin(TenantAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
-        return super().get_queryset(request).annotate(booked_count=Count("bookings", filter=active))
+        # Each session's latest background cancellation, for its progress (one query a page).
+        jobs = Prefetch("cancellation_jobs", SessionCancellationJob.objects.order_by("-pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(booked_count=Count("bookings", filter=active))
+            .prefetch_related(jobs)
+        )
+
+    @admin.display(description="Bookings' cancellation")
+    def cancellation_progress(self, session: Session) -> str:
+        """The background job's progress: done / total, failures (refresh to follow it)."""
+        job = latest_job(session)
+        if job is None:
+            return "None in the background"
+        if not job.error:
+            return job.progress
+        return format_html("{}<br><small>{}</small>", job.progress, job.error)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -83,8 +114,12 @@ class SessionAdmin(TenantAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, session: Session) -> str:
-        return format_html(
+        badge = format_html(
             '<span class="booking-badge booking-badge--{}">{}</span>',
             session.status,
             session.get_status_display(),
         )
+        job = latest_job(session)
+        if job is None or job.is_finished:
+            return badge
+        return format_html("{}<br><small>{}</small>", badge, job.progress)

@@ -13,6 +13,10 @@ transaction:
    (`lifecycle.status.cancel_as_staff`: locked, re-checked, one historical record
    and, unless `notify_client` is off, one email each whose wording says the
    business cancelled the session). A staff cancellation charges no fee.
+   A session with more active bookings than `SESSION_CANCEL_BACKGROUND_THRESHOLD`
+   is cancelled at once all the same (it takes no new bookings from then on),
+   but its bookings are cancelled by a background job (`queue_job`,
+   `services.session_jobs`) whose progress the admin shows.
 
 Sessions are locked before their bookings, as every path that locks both does
 (moving bookings locks its target session first), so the two never deadlock.
@@ -20,8 +24,9 @@ Sessions are locked before their bookings, as every path that locks both does
 Running it again changes nothing more: cancelled sessions are skipped ("already
 cancelled"), and their bookings, all cancelled, are no longer active, so no
 email goes out twice. The bookings of an already-cancelled session are still
-swept, so a run cut short (a crash between batches of a background job) is
-finished by running it again.
+swept, so a run cut short is finished by running it again: a session's
+unfinished background job (stopped by a crash or an error) is queued again and
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -33,16 +38,18 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest, Session, SessionStatus
+from booking.models import Session, SessionCancellationJob, SessionStatus
 from booking.services import exceptions as exc
 from booking.services.lifecycle.engine import as_actor, clean_reason
 from booking.services.lifecycle.status import cancel_as_staff
 from booking.services.results import BulkResult
+from booking.services.session_jobs import active_bookings, background_threshold
+from booking.sessions.tasks import cancel_session_bookings
 
 CANCEL_PERMISSION = "booking.cancel_session"
 
@@ -66,6 +73,8 @@ class SessionResult:
     done: list[Session] = field(default_factory=list)
     skipped: list[SessionSkip] = field(default_factory=list)
     bookings: BulkResult = field(default_factory=lambda: BulkResult(verb="cancelled"))
+    # Sessions too large for one request: their bookings are cancelled by these jobs.
+    jobs: list[SessionCancellationJob] = field(default_factory=list)
 
     def summary(self) -> str:
         """ "2 sessions cancelled (14 bookings cancelled); 1 skipped: already cancelled"."""
@@ -75,6 +84,9 @@ class SessionResult:
             f"{len(self.done)} {sessions} cancelled "
             f"({self.bookings.done_count} {bookings} cancelled)"
         )
+        if self.jobs:
+            queued = sum(job.total - job.done_count for job in self.jobs)
+            text += f"; {queued} more being cancelled in the background"
         if self.skipped:
             reasons = Counter(skip.reason for skip in self.skipped)
             listed = ", ".join(
@@ -109,11 +121,6 @@ def required_reason(reason: object) -> str:
     return reason
 
 
-def active_bookings(session_ids: Iterable[int]) -> QuerySet[BookingRequest]:
-    """The bookings a session's cancellation cancels: pending or approved, not deleted."""
-    return BookingRequest.objects.filter(session_id__in=list(session_ids)).active()
-
-
 def cancel_sessions(
     sessions: SessionSelection,
     *,
@@ -144,8 +151,14 @@ def cancel_sessions(
             else:
                 result.done.append(session)
         _mark_cancelled(result.done, actor=actor, reason=reason, context=context, now=now)
+        large = _large(found)
+        result.jobs = [
+            queue_job(session, actor=actor, reason=reason, context=context,
+                      notify_client=notify_client, total=large[session.pk])
+            for session in locked if session.pk in large
+        ]  # fmt: skip
         result.bookings = cancel_as_staff(
-            active_bookings(found),
+            active_bookings(found - large.keys()),
             actor=actor,
             reason=reason,
             context=context,
@@ -154,6 +167,58 @@ def cancel_sessions(
             session_cancelled=True,
         )
     return result
+
+
+def _large(session_ids: set[int]) -> dict[int, int]:
+    """The sessions whose bookings a job cancels, with their active count: too many for
+    one request, or an unfinished job of theirs (which then resumes)."""
+    counts = dict(
+        active_bookings(session_ids)
+        .order_by()
+        .values_list("session_id")
+        .annotate(count=Count("pk"))
+    )
+    unfinished = SessionCancellationJob.objects.filter(session_id__in=session_ids).exclude(
+        status=SessionCancellationJob.Status.DONE
+    )
+    resumed = set(unfinished.values_list("session_id", flat=True))
+    threshold = background_threshold()
+    return {
+        pk: counts.get(pk, 0)
+        for pk in session_ids
+        if counts.get(pk, 0) > threshold or pk in resumed
+    }
+
+
+def queue_job(
+    session: Session,
+    *,
+    actor: Any,
+    reason: str,
+    context: RequestContext,
+    notify_client: bool,
+    total: int,
+) -> SessionCancellationJob:
+    """Queue the cancellation of `session`'s bookings on the worker (once committed).
+
+    An unfinished job of the session (waiting, running, or stopped by a crash or
+    an error) is queued again rather than doubled: it resumes where it stopped.
+    """
+    job = session.cancellation_jobs.exclude(status=SessionCancellationJob.Status.DONE).first()
+    if job is None:
+        job = SessionCancellationJob.objects.create(
+            session=session,
+            requested_by=actor,
+            reason=reason,
+            notify_client=notify_client,
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+            total=total,
+        )
+    # The database backend stores the task in this transaction: it runs only
+    # once the session's cancellation is committed.
+    cancel_session_bookings.enqueue(job.pk)
+    return job
 
 
 def _mark_cancelled(

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from booking.audit import RequestContext
 from booking.models import Session
-from booking.services.sessions import active_bookings, cancel_sessions, required_reason
+from booking.services.session_jobs import active_bookings
+from booking.services.sessions import cancel_sessions, required_reason
 
 from .common import positive_int
 
