@@ -17,7 +17,7 @@ from booking.services.lifecycle import GONE
 from booking.services.sessions import cancel_sessions
 from booking.sessions.tasks import cancel_session_bookings
 from tests.booking.admin_helpers import messages_of
-from tests.factories import ALL_BOOKING_PERMISSIONS, make_booking, make_session, make_staff
+from tests.factories import ALL_BOOKING_PERMISSIONS, make_booking, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -140,9 +140,9 @@ def test_a_retry_after_a_crash_mid_way_finishes_without_doubles(large, desk):
             raise RuntimeError("worker lost its database connection")
         return result
 
-    with mock.patch.object(session_jobs, "cancel_as_staff", crash_in_the_second_chunk):
-        with pytest.raises(RuntimeError):
-            cancel_session_bookings.call(job.pk)
+    crashing = mock.patch.object(session_jobs, "cancel_as_staff", crash_in_the_second_chunk)
+    with crashing, pytest.raises(RuntimeError):
+        cancel_session_bookings.call(job.pk)
 
     job.refresh_from_db()
     # The first chunk committed; the second rolled back whole (bookings and emails).
