@@ -8,24 +8,13 @@ collected: `owed` until staff waive it. Every amount comes from
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from django.utils import timezone
-
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus, FeeStatus
 from booking.services import charges, notifications, rules
 from booking.services import exceptions as exc
-from booking.services.lifecycle.engine import (
-    Operation,
-    Selection,
-    as_actor,
-    clean_reason,
-    requires,
-    run,
-    update,
-    update_with_fees,
-)
+from booking.services.lifecycle.engine import Change, Operation, Selection, requires
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
 
@@ -34,29 +23,26 @@ from booking.services.rules import Refusal
 def mark_attended_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
 ) -> BulkResult:
     """Approved bookings whose session has started: the client came. Final."""
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:
-        update(ready, {"status": BookingStatus.ATTENDED},
-               actor=actor, reason=reason, context=context, now=now)  # fmt: skip
+        change.update(ready, {"status": BookingStatus.ATTENDED})
 
-    check = lambda b: rules.check_attendance(b, BookingStatus.ATTENDED, now=now)  # noqa: E731
-    return run(Operation("marked attended", check, apply), bookings, actor=actor)
+    check = lambda b: rules.check_attendance(b, BookingStatus.ATTENDED, now=change.now)  # noqa: E731
+    return change.run(Operation("marked attended", check, apply), bookings)
 
 
 @requires("booking.change_bookingrequest", to="mark attendance of")
 def mark_no_show_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     notify_client: bool = True,
@@ -68,20 +54,15 @@ def mark_no_show_bookings(
     when above zero; the client is emailed about a fee (unless `notify_client`
     is off), after commit.
     """
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:
-        update_with_fees(
-            ready, {"status": BookingStatus.NO_SHOW}, charges.no_show_fee,
-            actor=actor, reason=reason, context=context, now=now,
-        )  # fmt: skip
+        change.update_with_fees(ready, {"status": BookingStatus.NO_SHOW}, charges.no_show_fee)
         if notify_client:
             notifications.no_show_fees([b for b in ready if b.fee_status == FeeStatus.OWED])
 
-    check = lambda b: rules.check_attendance(b, BookingStatus.NO_SHOW, now=now)  # noqa: E731
-    return run(Operation("marked as no-shows", check, apply), bookings, actor=actor)
+    check = lambda b: rules.check_attendance(b, BookingStatus.NO_SHOW, now=change.now)  # noqa: E731
+    return change.run(Operation("marked as no-shows", check, apply), bookings)
 
 
 NOTHING_OWED = Refusal("no fee owed", exc.InvalidTransition)
@@ -101,7 +82,7 @@ def check_waiver(booking: BookingRequest) -> Refusal | None:
 def waive_fees(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
@@ -111,20 +92,17 @@ def waive_fees(
     A reason is required (bad input, 400, before anything is locked). The
     amount stays on the row, so reports show what was forgiven. Final.
     """
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    if not reason:
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
+    if not change.reason:
         raise exc.ReasonRequired("a reason is required to waive a fee")
-    now = now or timezone.now()
 
     def apply(ready: list[BookingRequest]) -> None:
         fields = {
             "fee_status": FeeStatus.WAIVED,
-            "fee_waived_by": actor,
-            "fee_waived_at": now,
-            "fee_waiver_reason": reason,
+            "fee_waived_by": change.actor,
+            "fee_waived_at": change.now,
+            "fee_waiver_reason": change.reason,
         }
-        update(ready, fields, actor=actor, reason=reason, context=context, now=now)
+        change.update(ready, fields)
 
-    operation = Operation("waived", check_waiver, apply, reads_policy=False)
-    return run(operation, bookings, actor=actor)
+    return change.run(Operation("waived", check_waiver, apply, reads_policy=False), bookings)

@@ -25,7 +25,7 @@ from booking.models import BookingRequest, BookingStatus
 from booking.services import charges, links, notifications, rules, throttle
 from booking.services import exceptions as exc
 from booking.services.identity import booking_phone_matches, email_matches, identity_matches
-from booking.services.lifecycle.engine import Operation, clean_reason, run, update_with_fees
+from booking.services.lifecycle.engine import Change, Operation, clean_reason
 from booking.services.rules import Refusal
 from booking.services.text import normalize_reference
 
@@ -158,22 +158,22 @@ def _cancel(
             return Refusal(charges.FEE_CHANGED, exc.FeeChanged)
         return None
 
+    change = Change(actor=None, reason=reason, context=context, now=now)  # no staff: the system
+
     def apply(ready: list[BookingRequest]) -> None:
-        update_with_fees(
-            ready,
-            {
-                "status": BookingStatus.CANCELLED,
-                "cancelled_at": now,
-                "cancelled_by": None,
-                "cancelled_by_client": True,
-                "cancellation_reason": reason,
-            },
-            lambda booking: charges.cancellation_quote(booking, now=now).fee,
-            actor=None, reason=reason, context=context, now=now,
-        )  # fmt: skip
+        fields = {
+            "status": BookingStatus.CANCELLED,
+            "cancelled_at": now,
+            "cancelled_by": None,
+            "cancelled_by_client": True,
+            "cancellation_reason": reason,
+        }
+        change.update_with_fees(
+            ready, fields, lambda booking: charges.cancellation_quote(booking, now=now).fee
+        )
         notifications.bookings_cancelled(ready, by_client=True, notify_client=True)
 
-    return run(Operation("cancelled", check, apply), [booking.pk], actor=None).raise_for_single()
+    return change.run(Operation("cancelled", check, apply), [booking.pk]).raise_for_single()
 
 
 def request_cancel_link(

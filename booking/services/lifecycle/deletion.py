@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.db import connections, models, router
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
@@ -14,15 +13,7 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
 from booking.services.ids import any_of
-from booking.services.lifecycle.engine import (
-    Operation,
-    Selection,
-    as_actor,
-    clean_reason,
-    requires,
-    run,
-    update,
-)
+from booking.services.lifecycle.engine import Change, Operation, Selection, requires
 from booking.services.results import BulkResult
 
 
@@ -42,22 +33,17 @@ def soft_delete_bookings(
     requires one. Clients of active future bookings are told (unless
     `notify_client` is off).
     """
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:
-        notifiable = [b for b in ready if rules.is_active_future(b, now=now)]
-        update(
-            ready,
-            {"is_deleted": True, "deleted_at": now, "deleted_by": actor, "deletion_reason": reason},
-            actor=actor, reason=reason, context=context, now=now,
-        )  # fmt: skip
+        notifiable = [b for b in ready if rules.is_active_future(b, now=change.now)]
+        fields = {"is_deleted": True, "deleted_at": change.now, "deleted_by": change.actor}
+        change.update(ready, {**fields, "deletion_reason": change.reason})
         if notify_client:
             notifications.bookings_removed(notifiable, purged=False)
 
-    check = lambda b: rules.check_soft_delete(b, reason=reason)  # noqa: E731
-    return run(Operation("soft-deleted", check, apply), bookings, actor=actor)
+    check = lambda b: rules.check_soft_delete(b, reason=change.reason)  # noqa: E731
+    return change.run(Operation("soft-deleted", check, apply), bookings)
 
 
 @requires("booking.restore_bookingrequest", to="restore")
@@ -75,24 +61,20 @@ def restore_bookings(
     With `notify_client`, the client of each restored active future booking is
     told their place is back (where the business sends emails).
     """
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:
-        update(
+        change.update(
             ready,
             {"is_deleted": False, "deleted_at": None, "deleted_by": None, "deletion_reason": ""},
-            actor=actor, reason=reason, context=context, now=now,
-        )  # fmt: skip
+        )
         if notify_client:
-            notifications.bookings_restored(
-                [b for b in ready if rules.is_active_future(b, now=now)], reason=reason, now=now
-            )
+            back = [b for b in ready if rules.is_active_future(b, now=change.now)]
+            notifications.bookings_restored(back, reason=change.reason, now=change.now)
 
     # The policy (and the session) are read only to tell clients their place is back.
     operation = Operation("restored", rules.check_restore, apply, reads_policy=notify_client)
-    return run(operation, bookings, actor=actor)
+    return change.run(operation, bookings)
 
 
 @requires("booking.purge_bookingrequest", to="purge")
@@ -112,21 +94,22 @@ def purge_bookings(
     `allow_admin_deletion` and a reason where required. The audit trail keeps a
     final "-" record of each purged booking with user, reason, IP and user agent.
     """
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
     if not confirmed:
         raise exc.ConfirmationRequired("purging needs an explicit confirmation")
-    now = now or timezone.now()
 
     def apply(ready: list[BookingRequest]) -> None:
-        notifiable = [b for b in ready if not b.is_deleted and rules.is_active_future(b, now=now)]
-        history.record_deletions(ready, actor=actor, reason=reason, context=context, when=now)
+        notifiable = [
+            b for b in ready if not b.is_deleted and rules.is_active_future(b, now=change.now)
+        ]
+        history.record_deletions(ready, actor=change.actor, reason=change.reason,
+                                 context=change.context, when=change.now)  # fmt: skip
         if notify_client:
-            notifications.bookings_removed(notifiable, purged=True, reason=reason)
+            notifications.bookings_removed(notifiable, purged=True, reason=change.reason)
         _delete_rows(ready)
 
-    check = lambda b: rules.check_purge(b, reason=reason)  # noqa: E731
-    return run(Operation("purged", check, apply), bookings, actor=actor)
+    check = lambda b: rules.check_purge(b, reason=change.reason)  # noqa: E731
+    return change.run(Operation("purged", check, apply), bookings)
 
 
 def pointing_relations() -> list[models.ForeignObjectRel]:

@@ -29,6 +29,7 @@ from typing import Any, Protocol, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import RequestContext
@@ -172,6 +173,46 @@ def run(operation: Operation, bookings: Selection, *, actor: Actor) -> BulkResul
     return result
 
 
+@dataclass(frozen=True)
+class Change:
+    """Who changes bookings, why, from where and when: what one call records on each.
+
+    Every service begins with `Change.begin(...)`, which checks its caller's
+    words once (the actor is the system or logged in, the reason is clean text
+    within its limit, `now` defaults to the clock), and then changes, records
+    and runs through it, so none repeats the actor, reason, context and time.
+    """
+
+    actor: Actor
+    reason: str
+    context: RequestContext
+    now: datetime
+
+    @classmethod
+    def begin(
+        cls, *, actor: Actor, reason: object, context: RequestContext, now: datetime | None
+    ) -> Change:
+        actor = as_actor(actor)
+        return cls(actor, clean_reason(reason), context, now or timezone.now())
+
+    def run(self, operation: Operation, bookings: Selection) -> BulkResult:
+        """`operation` on the selection, as this actor (their scope and locks: see `run`)."""
+        return run(operation, bookings, actor=self.actor)
+
+    def update(self, bookings: list[BookingRequest], fields: dict[str, Any]) -> None:
+        update(bookings, fields, actor=self.actor, reason=self.reason,
+               context=self.context, now=self.now)  # fmt: skip
+
+    def update_with_fees(
+        self,
+        bookings: list[BookingRequest],
+        fields: dict[str, Any],
+        fee_of: Callable[[BookingRequest], Decimal],
+    ) -> None:
+        update_with_fees(bookings, fields, fee_of, actor=self.actor, reason=self.reason,
+                         context=self.context, now=self.now)  # fmt: skip
+
+
 def update(
     bookings: list[BookingRequest],
     fields: dict[str, Any],
@@ -194,7 +235,7 @@ def update_with_fees(
     fields: dict[str, Any],
     fee_of: Callable[[BookingRequest], Decimal],
     *,
-    actor: Any,
+    actor: Actor,
     reason: str,
     context: RequestContext,
     now: datetime,

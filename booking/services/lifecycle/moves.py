@@ -23,26 +23,19 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, Session
 from booking.services import exceptions as exc
 from booking.services import notifications, rules
-from booking.services.lifecycle.engine import (
-    Operation,
-    Selection,
-    as_actor,
-    clean_reason,
-    requires,
-    run,
-    update,
-)
+from booking.services.lifecycle.engine import Change, Operation, Selection, requires
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
 
 FULL = Refusal("the target session is full", exc.InvalidTransition)
 
 
-def eligible_targets(actor: Any, *, now: datetime | None = None) -> Any:
+def eligible_targets(actor: Actor, *, now: datetime | None = None) -> Any:
     """Sessions a booking may move to: the actor's, scheduled, not yet started."""
     sessions = Session.objects.scheduled().upcoming(now=now or timezone.now())
     if actor is not None:
@@ -50,7 +43,7 @@ def eligible_targets(actor: Any, *, now: datetime | None = None) -> Any:
     return sessions.select_related("business").order_by("starts_at", "pk")
 
 
-def lock_target(session: object, actor: Any, *, now: datetime) -> Session:
+def lock_target(session: object, actor: Actor, *, now: datetime) -> Session:
     """The target session, locked; refused (nothing changes) unless it may take bookings."""
     pk = session.pk if isinstance(session, Session) else session
     if isinstance(pk, bool) or not isinstance(pk, int) or pk < 1:
@@ -76,7 +69,7 @@ def room_in(target: Session) -> int:
 def move_bookings(
     bookings: Selection,
     *,
-    actor: Any,
+    actor: Actor,
     reason: object = "",
     context: RequestContext = SYSTEM,
     session: object = None,
@@ -84,13 +77,11 @@ def move_bookings(
     now: datetime | None = None,
 ) -> BulkResult:
     """Move active bookings into `session` (an id or a Session) while it has room."""
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
     if session is None:
         raise exc.InvalidInput("session is required: the id of the session to move to")
     with transaction.atomic():
-        target = lock_target(session, actor, now=now)
+        target = lock_target(session, change.actor, now=change.now)
         room = [room_in(target)]
 
         def check(booking: BookingRequest) -> Refusal | None:
@@ -103,11 +94,12 @@ def move_bookings(
 
         def apply(ready: list[BookingRequest]) -> None:
             previous = {booking.pk: booking.session for booking in ready}
-            update(ready, {"session_id": target.pk},
-                   actor=actor, reason=reason, context=context, now=now)  # fmt: skip
+            change.update(ready, {"session_id": target.pk})
             for booking in ready:
                 BookingRequest.session.field.set_cached_value(booking, target)
             if notify_client:
-                notifications.bookings_moved(ready, previous=previous, reason=reason, now=now)
+                notifications.bookings_moved(
+                    ready, previous=previous, reason=change.reason, now=change.now
+                )
 
-        return run(Operation("moved", check, apply), bookings, actor=actor)
+        return change.run(Operation("moved", check, apply), bookings)

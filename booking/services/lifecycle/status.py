@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from booking import money
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus
 from booking.services import charges, notifications, rules
-from booking.services.lifecycle.engine import (
-    Operation,
-    Selection,
-    as_actor,
-    clean_reason,
-    requires,
-    run,
-    update,
-    update_with_fees,
-)
+from booking.services.lifecycle.engine import Change, Operation, Selection, requires
 from booking.services.results import BulkResult
 
 
@@ -35,18 +24,13 @@ def _set_status(
     context: RequestContext,
     now: datetime | None,
 ) -> BulkResult:
-    reason = clean_reason(reason)
-    actor = as_actor(actor)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def apply(ready: list[BookingRequest]) -> None:
-        update(ready, {"status": target}, actor=actor, reason=reason, context=context, now=now)
+        change.update(ready, {"status": target})
 
-    return run(
-        Operation(verb, lambda b: rules.check_status_change(b, target), apply, reads_policy=False),
-        bookings,
-        actor=actor,
-    )
+    check = lambda b: rules.check_status_change(b, target)  # noqa: E731
+    return change.run(Operation(verb, check, apply, reads_policy=False), bookings)
 
 
 @requires("booking.change_bookingrequest", to="approve")
@@ -120,25 +104,20 @@ def cancel_as_staff(
     """A staff cancellation, unguarded: `cancel_bookings`, and a session's cancellation
     (`booking.services.sessions`, guarded by its own permission; it never charges a
     fee), whose emails say that the business cancelled the session (`session_cancelled`)."""
-    actor = as_actor(actor)
-    reason = clean_reason(reason)
-    now = now or timezone.now()
+    change = Change.begin(actor=actor, reason=reason, context=context, now=now)
 
     def fee_of(booking: BookingRequest) -> Decimal:
-        return charges.cancellation_quote(booking, now=now).fee if charge_fee else money.ZERO
+        return charges.cancellation_quote(booking, now=change.now).fee if charge_fee else money.ZERO
 
     def apply(ready: list[BookingRequest]) -> None:
-        update_with_fees(
-            ready,
-            {
-                "status": BookingStatus.CANCELLED,
-                "cancelled_at": now,
-                "cancelled_by": actor,
-                "cancelled_by_client": False,
-                "cancellation_reason": reason,
-            },
-            fee_of, actor=actor, reason=reason, context=context, now=now,
-        )  # fmt: skip
+        fields = {
+            "status": BookingStatus.CANCELLED,
+            "cancelled_at": change.now,
+            "cancelled_by": change.actor,
+            "cancelled_by_client": False,
+            "cancellation_reason": change.reason,
+        }
+        change.update_with_fees(ready, fields, fee_of)
         notifications.bookings_cancelled(
             ready, by_client=False, notify_client=notify_client, session_cancelled=session_cancelled
         )
@@ -147,4 +126,4 @@ def cancel_as_staff(
     # A staff cancellation's rule is about status alone; the policy says whether
     # the client is emailed, and the booking's terms what a charged fee is.
     operation = Operation("cancelled", check, apply, reads_policy=notify_client or charge_fee)
-    return run(operation, bookings, actor=actor)
+    return change.run(operation, bookings)
