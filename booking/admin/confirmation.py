@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from booking.admin.move_targets import MoveTargetWidget, describe
 from booking.audit import RequestContext
 from booking.models import REASON_MAX_LENGTH, BookingQuerySet, BookingRequest
 from booking.services import Skip
@@ -57,7 +58,7 @@ CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 
 class TargetSessionField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj} — {obj.business.name}"
+        return describe(obj)
 
 
 def option_field(option: Option, user: Any = None) -> forms.Field:
@@ -67,8 +68,8 @@ def option_field(option: Option, user: Any = None) -> forms.Field:
         return TargetSessionField(
             queryset=eligible_targets(user),
             label=option.label,
-            help_text=option.help_text,
-            empty_label="— choose a session —",
+            help_text=option.help_text + " Type part of its title or its business's name.",
+            widget=MoveTargetWidget(attrs={"style": "min-width: 32em"}),
         )
     return forms.BooleanField(
         required=False, initial=option.default, label=option.label, help_text=option.help_text

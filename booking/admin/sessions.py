@@ -7,9 +7,11 @@ from typing import cast
 from django.contrib import admin
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from booking.admin import move_targets
+from booking.admin.move_targets import MoveTargetsView
 from booking.admin.session_cancel import cancel_sessions_action
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
 from booking.models import (
@@ -68,6 +70,13 @@ class SessionAdmin(TenantAdmin):
         "cancellation_progress",
     ]
     actions = [cancel_sessions_action]
+
+    def get_urls(self) -> list[URLPattern]:
+        targets = MoveTargetsView.as_view(admin_site=self.admin_site)
+        return [
+            path("move-targets/", self.admin_site.admin_view(targets), name=move_targets.URL_NAME),
+            *super().get_urls(),
+        ]
 
     def has_cancel_session_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("booking.cancel_session")

@@ -57,3 +57,76 @@ def test_a_forged_target_of_another_business_is_a_form_error(desk, session, othe
 
     assert response.status_code == 200 and response.context["form"].errors["session"]
     assert BookingRequest.objects.get(pk=booking.pk).session_id == session.pk
+
+
+@pytest.mark.parametrize("problem", ["past", "cancelled"])
+def test_a_forged_past_or_cancelled_target_is_a_form_error(desk, session, business, problem):
+    if problem == "past":
+        target = make_session(business=business, starts_in=timedelta(days=-1))
+    else:
+        target = make_session(business=business)
+        target.status = SessionStatus.CANCELLED
+        target.save()
+    booking = make_booking(session=session)
+
+    response = confirm(desk, "move_bookings", [booking], session=str(target.pk))
+
+    assert response.status_code == 200 and response.context["form"].errors["session"]
+    assert BookingRequest.objects.get(pk=booking.pk).session_id == session.pk
+
+
+# ---------------------------------------------------------------- the target's autocomplete
+
+TARGETS_URL = "/admin/booking/session/move-targets/"
+SOURCE = {"app_label": "booking", "model_name": "bookingrequest", "field_name": "session"}
+
+
+def targets(client, term=""):
+    return client.get(TARGETS_URL, {"term": term, **SOURCE})
+
+
+def test_the_target_field_is_django_s_autocomplete_asking_the_move_targets_view(desk, session):
+    booking = make_booking(session=session)
+
+    page = choose(desk, "move_bookings", [booking]).content.decode()
+
+    assert 'class="admin-autocomplete' in page
+    assert f'data-ajax--url="{TARGETS_URL}"' in page
+    assert "admin/js/autocomplete.js" in page
+
+
+def test_autocomplete_offers_only_scheduled_future_sessions_of_the_user_s_businesses(
+    desk, session, business, other_business
+):
+    later = make_session(business=business, title="Later spin", starts_in=timedelta(days=3))
+    yoga = make_session(business=business, title="Yoga", starts_in=timedelta(days=4))
+    make_session(business=business, title="Past spin", starts_in=timedelta(days=-3))
+    off = make_session(business=business, title="Cancelled spin")
+    off.status = SessionStatus.CANCELLED
+    off.save()
+    make_session(business=other_business, title="Their spin")
+
+    everything = targets(desk)
+    spins = targets(desk, "later")
+
+    assert everything.status_code == 200
+    ids = [int(result["id"]) for result in everything.json()["results"]]
+    assert ids == [later.pk, yoga.pk, session.pk]  # by start time
+    assert [int(result["id"]) for result in spins.json()["results"]] == [later.pk]
+    (first, *_) = everything.json()["results"]
+    assert first["text"].startswith("Later spin (") and business.name in first["text"]
+
+
+def test_autocomplete_needs_the_move_permission(client, business, session):
+    from tests.factories import make_staff
+
+    clerk = make_staff(
+        username="clerk", businesses=(business,), permissions=["view_bookingrequest"]
+    )
+    client.force_login(clerk)
+
+    assert targets(client).status_code == 403
+
+
+def test_autocomplete_refuses_a_request_without_its_source_field(desk):
+    assert desk.get(TARGETS_URL, {"term": ""}).status_code == 403
