@@ -115,3 +115,11 @@ class LinkRequestForm(ContactDetailsForm):
     """ "Email me a cancellation link": the same details, the answer always neutral."""
 
     prefix = "link"
+
+
+class OfferAnswerForm(PublicForm):
+    """The claim page's answer: take the offered spot, or pass it on (the link's token
+    rides along hidden)."""
+
+    token = forms.CharField(max_length=MAX_TOKEN_LENGTH, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[("claim", "Take the spot"), ("decline", "Pass it on")])

@@ -9,30 +9,25 @@ confirmation; every refusal gets its own message and HTTP status.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.audit import RequestContext, client_ip
 from booking.models import BookingRequest
 from booking.public.forms import CancelForm, LinkRequestForm, ReferenceForm, SignedLinkCancelForm
 from booking.public.notices import (
-    IP_LOCKED,
     TOKEN_NOTICES,
     UNAVAILABLE,
     Notice,
     notice_for,
     status_words,
-    wait_words,
 )
+from booking.public.pages import private as _private
+from booking.public.pages import refused_page as _refused_page
 from booking.services import cancel_booking_as_client, charges, links, throttle
 from booking.services import exceptions as exc
 from booking.services.lifecycle.client import find_booking, look_up, request_cancel_link
@@ -45,23 +40,6 @@ LINK_SENT = (
     "the business."
 )
 LINK_SENT_TAG = "link-sent"  # shown in the link card, where the client's eye is
-
-
-def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Never cached, never indexed, and a link's token never leaks in a Referer.
-
-    "same-origin", not "no-referrer": with no referrer at all, browsers send
-    `Origin: null` on the form's POST and Django's CSRF check refuses it.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "same-origin"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
-
-    return never_cache(wrapper)
 
 
 def _render_page(
@@ -146,18 +124,6 @@ def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
         {"reference": reference[:32], "form": form},
         status=404,
     )
-
-
-def _refused_page(request: HttpRequest, error: exc.BookingError) -> HttpResponse:
-    """A refusal that shows no booking: the IP is locked out (429), or the limiter is down (503)."""
-    notice = UNAVAILABLE
-    if isinstance(error, exc.RateLimited):
-        wait = wait_words(int(error.details.get("retry_after", 60)))
-        notice = Notice(IP_LOCKED.title, IP_LOCKED.text.format(wait=wait))
-    response = render(request, "booking/public/refused.html", {"notice": notice},
-                      status=error.status_code)  # fmt: skip
-    response["Retry-After"] = str(error.details.get("retry_after", 60))
-    return response
 
 
 def _look_up(request: HttpRequest, reference: str) -> BookingRequest | HttpResponse:
