@@ -64,9 +64,8 @@ def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-@require_GET
-@permission_required(EXPORT_PERMISSION)
-def jobs(request: HttpRequest) -> HttpResponse:
+def _jobs_page(request: HttpRequest, form: NewExportForm, *, status: int = 200) -> HttpResponse:
+    """*My exports*: the user's latest jobs and the form that starts one."""
     return TemplateResponse(
         request,
         "admin/booking/exports/jobs.html",
@@ -74,10 +73,17 @@ def jobs(request: HttpRequest) -> HttpResponse:
             request,
             "My exports",
             jobs=ExportJob.objects.owned_by(request.user)[:50],
-            form=NewExportForm(user=request.user),
+            form=form,
             retention_days=retention.retention_days(),
         ),
+        status=status,
     )
+
+
+@require_GET
+@permission_required(EXPORT_PERMISSION)
+def jobs(request: HttpRequest) -> HttpResponse:
+    return _jobs_page(request, NewExportForm(user=request.user))
 
 
 @require_POST
@@ -85,18 +91,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
 def new_export(request: HttpRequest) -> HttpResponseBase:
     form = NewExportForm(request.POST, user=request.user)
     if not form.is_valid():
-        return TemplateResponse(
-            request,
-            "admin/booking/exports/jobs.html",
-            _context(
-                request,
-                "My exports",
-                jobs=ExportJob.objects.owned_by(request.user)[:50],
-                form=form,
-                retention_days=retention.retention_days(),
-            ),
-            status=400,
-        )
+        return _jobs_page(request, form, status=400)
     data = form.cleaned_data
     resource = RESOURCES[data["table"]]
     queryset = service.selection(
