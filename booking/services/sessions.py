@@ -17,6 +17,7 @@ transaction:
    is cancelled at once all the same (it takes no new bookings from then on),
    but its bookings are cancelled by a background job (`queue_job`,
    `services.session_jobs`) whose progress the admin shows.
+4. the open entries of their waitlists are removed (reason recorded; no email).
 
 Sessions are locked before their bookings, as every path that locks both does
 (moving bookings locks its target session first), so the two never deadlock.
@@ -49,6 +50,7 @@ from booking.services.lifecycle.engine import as_actor, clean_reason
 from booking.services.lifecycle.status import cancel_as_staff
 from booking.services.results import BulkResult
 from booking.services.session_jobs import active_bookings, background_threshold
+from booking.services.waitlist.staff import close_waitlists
 from booking.sessions.tasks import cancel_session_bookings
 
 CANCEL_PERMISSION = "booking.cancel_session"
@@ -166,6 +168,9 @@ def cancel_sessions(
             now=now,
             session_cancelled=True,
         )
+        # Nobody waits for a cancelled session (run again, it closes what is left).
+        cancelled = [session.pk for session in locked if session.is_cancelled]
+        close_waitlists(cancelled, actor=actor, reason=reason, context=context)
     return result
 
 

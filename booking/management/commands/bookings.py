@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "purge-deleted": "purge_deleted",
     "erase": "erase",
     "cancel-session": "cancel_session",
+    "expire-offers": "expire_offers",
 }
 
 
@@ -31,7 +32,10 @@ def _module(name: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Manage bookings: demo data, cleanup, retention, erasure and session cancellation."
+    help = (
+        "Manage bookings: demo data, cleanup, retention, erasure, session cancellation "
+        "and waitlist expiry."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -8,8 +8,13 @@ beside the worker with `--every 60`), so a killed worker needs no operator:
 its emails go out within 5 minutes of a worker running again. Without it, one
 sweep (for cron or a systemd timer).
 
+Each round also closes waitlist offers whose window has ended and offers their
+spots on (`waitlist.expire_offers`): the worker does it on its own (a task
+enqueued for the end of each offer), and this catches a task lost to a crash
+between a commit and its enqueue, so an ended offer never waits for an operator.
+
 Running it on several hosts at once is harmless: each email is claimed before
-it is sent.
+it is sent, and each offer is closed under its session's lock.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.utils import timezone
 from booking.emails import outbox
 from booking.emails.models import OutboxEmail
 from booking.management.subcommands.common import positive_int
+from booking.services import waitlist
 
 
 class Command(BaseCommand):
@@ -66,8 +72,10 @@ class Command(BaseCommand):
         while True:
             count = outbox.sweep(stale_after=age)
             lost = outbox.fail_lost_tasks()
-            if not every or count or lost:
+            expired = waitlist.expire_offers()
+            if not every or count or lost or expired:
                 note = f" Marked {lost} task(s) of lost workers failed." if lost else ""
+                note += f" Passed on {expired} ended waitlist offer(s)." if expired else ""
                 self.stdout.write(
                     self.style.SUCCESS(f"Re-enqueued {count} stranded email(s).{note}")
                 )

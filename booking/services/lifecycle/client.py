@@ -173,7 +173,8 @@ def _cancel(
         )
         notifications.bookings_cancelled(ready, by_client=True, notify_client=True)
 
-    return change.run(Operation("cancelled", check, apply), [booking.pk]).raise_for_single()
+    operation = Operation("cancelled", check, apply, frees_spots=True)
+    return change.run(operation, [booking.pk]).raise_for_single()
 
 
 def request_cancel_link(

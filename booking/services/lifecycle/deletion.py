@@ -13,8 +13,11 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
 from booking.services.ids import any_of
-from booking.services.lifecycle.engine import Change, Operation, Selection, requires
+from booking.services.lifecycle.engine import Change, Operation, Selection, requires, room_counter
 from booking.services.results import BulkResult
+from booking.services.rules import Refusal
+
+FULL = Refusal("the session is full", exc.InvalidTransition)
 
 
 @requires("booking.soft_delete_bookingrequest", to="soft-delete")
@@ -43,7 +46,7 @@ def soft_delete_bookings(
             notifications.bookings_removed(notifiable, purged=False)
 
     check = lambda b: rules.check_soft_delete(b, reason=change.reason)  # noqa: E731
-    return change.run(Operation("soft-deleted", check, apply), bookings)
+    return change.run(Operation("soft-deleted", check, apply, frees_spots=True), bookings)
 
 
 @requires("booking.restore_bookingrequest", to="restore")
@@ -72,8 +75,18 @@ def restore_bookings(
             back = [b for b in ready if rules.is_active_future(b, now=change.now)]
             notifications.bookings_restored(back, reason=change.reason, now=change.now)
 
+    fits = room_counter(change.now)
+
+    def check(booking: BookingRequest) -> Refusal | None:
+        # An active booking comes back only into a spot nobody holds (counted under
+        # the session's lock, taken up front); a cancelled one takes no spot.
+        refusal = rules.check_restore(booking)
+        if refusal is None and booking.is_active and not fits(booking):
+            return FULL
+        return refusal
+
     # The policy (and the session) are read only to tell clients their place is back.
-    operation = Operation("restored", rules.check_restore, apply, reads_policy=notify_client)
+    operation = Operation("restored", check, apply, reads_policy=notify_client, counts_spots=True)
     return change.run(operation, bookings)
 
 
@@ -109,7 +122,7 @@ def purge_bookings(
         _delete_rows(ready)
 
     check = lambda b: rules.check_purge(b, reason=change.reason)  # noqa: E731
-    return change.run(Operation("purged", check, apply), bookings)
+    return change.run(Operation("purged", check, apply, frees_spots=True), bookings)
 
 
 def pointing_relations() -> list[models.ForeignObjectRel]:

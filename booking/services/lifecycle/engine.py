@@ -13,7 +13,15 @@ Each service of this package is an `Operation` (a rule and a change) run by
    record per booking with user, reason, IP and user agent, in batched inserts);
 5. write the emails' outbox rows in the same transaction (sent after commit).
 
-Queries per call are bounded by the number of batches, never by rows.
+An operation that frees spots (cancel, reject, soft delete, purge, move away)
+or counts them (restore) first locks the selection's sessions, in primary-key
+order, before any booking (sessions before bookings, on every path). After the
+batches, the sessions in which a booking stopped holding a spot are handed to
+the waitlist (`waitlist.offer_freed_spots`), in the same transaction: this is
+the one place where every path that frees a spot offers it.
+
+Queries per call are bounded by the number of batches, never by rows (and by
+the sessions that have someone waiting, for the waitlist).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from booking.actors import Actor
-from booking.audit import RequestContext
+from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, Business, Session
 from booking.services import charges, history
 from booking.services import exceptions as exc
@@ -40,6 +48,7 @@ from booking.services.ids import pk_in
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
 from booking.services.text import clean_reason as clean_reason  # re-exported
+from booking.services.waitlist import offer_freed_spots, spots
 
 BATCH_SIZE = 1000
 
@@ -149,13 +158,46 @@ class Operation:
     # the batch loads the bookings alone, and a caller reading `.session` on a
     # result loads it on demand.
     reads_policy: bool = True
+    # Whether the change may free spots (a booking that held one no longer does):
+    # its sessions are locked first and their freed spots offered to the waitlist.
+    frees_spots: bool = False
+    # Whether `check` counts the sessions' spots (restore): their rows are locked first.
+    counts_spots: bool = False
 
 
-def run(operation: Operation, bookings: Selection, *, actor: Actor) -> BulkResult:
+def lock_sessions_of(ids: Iterable[int], *, also: Iterable[int] = ()) -> list[int]:
+    """Lock the sessions of these bookings (and `also`) in primary-key order: the first
+    lock of a call that changes both sessions' spots and bookings."""
+    of_bookings = BookingRequest.all_objects.filter(pk_in(tuple(ids))).values("session_id")
+    rows = Session.objects.filter(pk__in=of_bookings)
+    also = list(also)
+    if also:
+        rows = rows | Session.objects.filter(pk__in=also)
+    locked = rows.select_for_update(of=("self",)).order_by("pk")
+    return list(locked.values_list("pk", flat=True))
+
+
+def holds_spot(booking: BookingRequest) -> bool:
+    return booking.is_active and not booking.is_deleted
+
+
+def run(
+    operation: Operation,
+    bookings: Selection,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    context: RequestContext = SYSTEM,
+) -> BulkResult:
+    """Run `operation` (see the module); `now` and `context` are the freed spots' offers'."""
     result = BulkResult(verb=operation.verb)
     ids = selected_ids(bookings)
     selection = bookings if isinstance(bookings, QuerySet) else None
+    freed: set[int] = set()
+    locked_sessions: set[int] = set()
     with transaction.atomic():
+        if ids and (operation.frees_spots or operation.counts_spots):
+            locked_sessions = set(lock_sessions_of(ids))
         for batch in batched(ids, BATCH_SIZE):
             locked = lock(batch, actor, selection, with_policy=operation.reads_policy)
             found = {booking.pk for booking in locked}
@@ -168,9 +210,31 @@ def run(operation: Operation, bookings: Selection, *, actor: Actor) -> BulkResul
                 else:
                     result.skipped.append(Skip(booking, booking.pk, refusal))
             if ready:
+                if operation.frees_spots:
+                    freed.update(b.session_id for b in ready if holds_spot(b))
                 operation.apply(ready)
                 result.done.extend(ready)
+        if freed:
+            # A session not locked up front (its booking moved meanwhile) is left to
+            # the expiry sweep: locking it now, after bookings, could deadlock.
+            offer_freed_spots(freed & locked_sessions, now=now, context=context)
     return result
+
+
+def room_counter(now: datetime) -> Callable[[BookingRequest], bool]:
+    """For a `counts_spots` operation's check: does this booking fit its (locked)
+    session? Each session's room is counted once, then each fitting booking takes one."""
+    rooms: dict[int, int] = {}
+
+    def fits(booking: BookingRequest) -> bool:
+        if booking.session_id not in rooms:
+            rooms.update(spots.rooms([booking.session_id], now=now))
+        if rooms[booking.session_id] < 1:
+            return False
+        rooms[booking.session_id] -= 1
+        return True
+
+    return fits
 
 
 @dataclass(frozen=True)
@@ -197,7 +261,7 @@ class Change:
 
     def run(self, operation: Operation, bookings: Selection) -> BulkResult:
         """`operation` on the selection, as this actor (their scope and locks: see `run`)."""
-        return run(operation, bookings, actor=self.actor)
+        return run(operation, bookings, actor=self.actor, now=self.now, context=self.context)
 
     def update(self, bookings: list[BookingRequest], fields: dict[str, Any]) -> None:
         update(bookings, fields, actor=self.actor, reason=self.reason,

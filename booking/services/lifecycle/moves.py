@@ -1,12 +1,14 @@
 """Moving bookings to another session of the same business (see `engine` for the shape).
 
-The target session's row is locked first (sessions before bookings, as every
-path that locks both does), then the bookings in primary-key order. Under those
-locks the target's active bookings (pending or approved, not deleted) are
-counted once; each booking then moves while the target has room, else it is
-skipped ("the target session is full"). Two concurrent moves into one last spot
-queue on the target's lock, so the second counts the first's booking: capacity
-holds under any interleaving.
+The target session's row is locked first with the sessions moved away from
+(sessions before bookings, as every path that locks both does), then the
+bookings in primary-key order. Under those locks the target's active bookings
+(pending or approved, not deleted) and open waitlist offers are counted once;
+each booking then moves while the target has room, else it is skipped ("the
+target session is full"). Two concurrent moves into one last spot queue on the
+target's lock, so the second counts the first's booking: capacity holds under
+any interleaving. The spots freed in the sessions moved away from go to their
+waitlists in the same transaction.
 
 A target of another business (or not the actor's), cancelled, or already
 started refuses the whole call before anything changes. The historical record
@@ -28,9 +30,17 @@ from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, Session
 from booking.services import exceptions as exc
 from booking.services import notifications, rules
-from booking.services.lifecycle.engine import Change, Operation, Selection, requires
+from booking.services.lifecycle.engine import (
+    Change,
+    Operation,
+    Selection,
+    lock_sessions_of,
+    requires,
+    selected_ids,
+)
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
+from booking.services.waitlist import spots
 
 FULL = Refusal("the target session is full", exc.InvalidTransition)
 
@@ -43,11 +53,15 @@ def eligible_targets(actor: Actor, *, now: datetime | None = None) -> Any:
     return sessions.select_related("business").order_by("starts_at", "pk")
 
 
-def lock_target(session: object, actor: Actor, *, now: datetime) -> Session:
-    """The target session, locked; refused (nothing changes) unless it may take bookings."""
+def target_id(session: object) -> int:
     pk = session.pk if isinstance(session, Session) else session
     if isinstance(pk, bool) or not isinstance(pk, int) or pk < 1:
         raise exc.InvalidInput("session must be a session's id")
+    return pk
+
+
+def lock_target(pk: int, actor: Actor, *, now: datetime) -> Session:
+    """The target session, locked; refused (nothing changes) unless it may take bookings."""
     rows = Session.objects.filter(pk=pk)
     if actor is not None:
         rows = rows.for_user(actor)
@@ -58,11 +72,6 @@ def lock_target(session: object, actor: Actor, *, now: datetime) -> Session:
     if refusal is not None:
         raise refusal.error(refusal.message)
     return target
-
-
-def room_in(target: Session) -> int:
-    taken = BookingRequest.objects.filter(session=target).active().count()
-    return max(target.capacity - taken, 0)
 
 
 @requires("booking.move_bookingrequest", to="move")
@@ -80,9 +89,13 @@ def move_bookings(
     change = Change.begin(actor=actor, reason=reason, context=context, now=now)
     if session is None:
         raise exc.InvalidInput("session is required: the id of the session to move to")
+    pk = target_id(session)
     with transaction.atomic():
-        target = lock_target(session, change.actor, now=change.now)
-        room = [room_in(target)]
+        # The target and the sessions moved away from, in one primary-key order:
+        # two moves in opposite directions queue instead of deadlocking.
+        lock_sessions_of(selected_ids(bookings), also=[pk])
+        target = lock_target(pk, change.actor, now=change.now)
+        room = [spots.room_in(target, now=change.now)]  # open waitlist offers hold their spots
 
         def check(booking: BookingRequest) -> Refusal | None:
             refusal = rules.check_move(booking, target)
@@ -102,4 +115,5 @@ def move_bookings(
                     ready, previous=previous, reason=change.reason, now=change.now
                 )
 
-        return change.run(Operation("moved", check, apply), bookings)
+        # The sessions moved away from offer their freed spots to their waitlists.
+        return change.run(Operation("moved", check, apply, frees_spots=True), bookings)

@@ -30,7 +30,11 @@ def _set_status(
         change.update(ready, {"status": target})
 
     check = lambda b: rules.check_status_change(b, target)  # noqa: E731
-    return change.run(Operation(verb, check, apply, reads_policy=False), bookings)
+    # A rejected booking (pending: it held a spot) frees its spot; an approved one keeps it.
+    frees = target == BookingStatus.REJECTED
+    return change.run(
+        Operation(verb, check, apply, reads_policy=False, frees_spots=frees), bookings
+    )
 
 
 @requires("booking.change_bookingrequest", to="approve")
@@ -125,5 +129,6 @@ def cancel_as_staff(
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
     # A staff cancellation's rule is about status alone; the policy says whether
     # the client is emailed, and the booking's terms what a charged fee is.
-    operation = Operation("cancelled", check, apply, reads_policy=notify_client or charge_fee)
+    operation = Operation("cancelled", check, apply, reads_policy=notify_client or charge_fee,
+                          frees_spots=True)  # fmt: skip
     return change.run(operation, bookings)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from booking.models import BookingRequest, Session, SessionStatus
@@ -39,23 +40,36 @@ def lock_sessions(sessions: Iterable[Session | int]) -> dict[int, Session]:
     return {session.pk: session for session in rows}
 
 
-def holding(session: Session, *, now: datetime, excluding: WaitlistEntry | None = None) -> int:
-    """How many open offers hold a spot of `session` (besides `excluding`)."""
-    offers = WaitlistEntry.objects.filter(session=session).holding(now=now)
+def _count(rows: QuerySet) -> Coalesce:
+    counted = rows.order_by().values("session").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _taken(*, now: datetime, excluding: WaitlistEntry | None = None) -> CombinedExpression:
+    """Spots held, per session: active bookings and open offers (a subquery each)."""
+    bookings = BookingRequest.objects.filter(session=OuterRef("pk")).active()
+    offers = WaitlistEntry.objects.filter(session=OuterRef("pk")).holding(now=now)
     if excluding is not None:
         offers = offers.exclude(pk=excluding.pk)
-    return offers.count()
+    return _count(bookings) + _count(offers)
 
 
-def active_count(session: Session) -> int:
-    return BookingRequest.objects.filter(session=session).active().count()
+def rooms(
+    sessions: Iterable[Session | int], *, now: datetime, excluding: WaitlistEntry | None = None
+) -> dict[int, int]:
+    """Free spots of each session: capacity less active bookings and open offers (one
+    query; call it under the sessions' locks). `excluding`: the offer being claimed."""
+    rows = (
+        Session.objects.filter(pk__in=session_ids(sessions))
+        .annotate(taken=_taken(now=now, excluding=excluding))
+        .values_list("pk", "capacity", "taken")
+    )
+    return {pk: max(capacity - taken, 0) for pk, capacity, taken in rows}
 
 
 def room_in(session: Session, *, now: datetime, excluding: WaitlistEntry | None = None) -> int:
-    """Free spots of `session`: capacity less active bookings and open offers (call it
-    under the session's lock; `excluding` is the offer being claimed, whose spot it is)."""
-    taken = active_count(session) + holding(session, now=now, excluding=excluding)
-    return max(session.capacity - taken, 0)
+    """Free spots of one (locked) session; see `rooms`."""
+    return rooms([session], now=now, excluding=excluding).get(session.pk, 0)
 
 
 def takes_offers(session: Session, *, now: datetime) -> bool:
@@ -89,19 +103,12 @@ def with_waiting_clients(ids: Iterable[int], *, now: datetime) -> list[int]:
     return list(rows.values_list("pk", flat=True))
 
 
-def _count(rows: object) -> Coalesce:
-    counted = rows.order_by().values("session").annotate(n=Count("pk")).values("n")  # type: ignore[attr-defined]
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 def sessions_with_room(*, now: datetime) -> list[int]:
     """Sessions that may offer a spot now and have one no booking or offer holds (the
     expiry sweep's safety net: a spot freed while the waitlist was off, say)."""
-    bookings = BookingRequest.objects.filter(session=OuterRef("pk")).active()
-    offers = WaitlistEntry.objects.filter(session=OuterRef("pk")).holding(now=now)
     rows = (
         with_waiting_clients_query(now=now)
-        .annotate(taken=_count(bookings) + _count(offers))
+        .annotate(taken=_taken(now=now))
         .filter(capacity__gt=F("taken"))
     )
     return list(rows.values_list("pk", flat=True))

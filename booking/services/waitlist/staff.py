@@ -241,3 +241,18 @@ def _why_not_offer(entry: WaitlistEntry, session: Session, *, now: datetime) -> 
     if spots.room_in(session, now=now) < 1:
         return "the session has no free spot"
     return ""
+
+
+def close_waitlists(
+    sessions: Iterable[int], *, actor: Actor, reason: str, context: RequestContext
+) -> int:
+    """Take the open entries of cancelled sessions (locked by the caller) off the
+    waitlist (`removed`, the cancellation's reason recorded); returns how many. Part
+    of a session's cancellation, which its own permission guards."""
+    entries = WaitlistEntry.objects.filter(session_id__in=list(sessions)).open()
+    closed = 0
+    for entry in entries.select_for_update(of=("self",)).order_by("pk"):
+        record(entry, {"status": WaitlistStatus.REMOVED}, actor=actor,
+               reason=f"the session was cancelled: {reason}"[:1000], context=context)  # fmt: skip
+        closed += 1
+    return closed

@@ -1,0 +1,182 @@
+"""Every path that frees a spot offers it in the same transaction; the paths that take
+spots (restore, move in) count the open offers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking import services
+from booking.models import BookingRequest, BookingStatus
+from booking.services import cancel_booking_as_client, waitlist
+from booking.services.lifecycle import move_bookings
+from booking.services.sessions import cancel_sessions
+from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus
+from tests.booking.test_waitlist import WAITLIST_PERMISSIONS
+from tests.factories import (
+    ALL_BOOKING_PERMISSIONS,
+    make_booking,
+    make_session,
+    make_staff,
+    owner_proof,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(business):
+    return make_staff(
+        businesses=(business,),
+        permissions=ALL_BOOKING_PERMISSIONS + WAITLIST_PERMISSIONS + ["cancel_session"],
+    )
+
+
+@pytest.fixture
+def full(business):
+    session = make_session(business=business, capacity=2, starts_in=timedelta(days=3))
+    session.occupants = [
+        make_booking(session=session, status=BookingStatus.PENDING, client_email=f"o{n}@x.org")
+        for n in range(2)
+    ]
+    return session
+
+
+@pytest.fixture
+def waiting(full, desk):
+    return waitlist.join(full, client_name="Wanda", client_email="wanda@x.org", actor=desk)
+
+
+def status_of(entry):
+    return WaitlistEntry.objects.get(pk=entry.pk).status
+
+
+def staff_call(action, desk):
+    options = {
+        "cancel": {},
+        "reject": {},
+        "soft_delete": {"reason": "duplicate"},
+        "purge": {"reason": "duplicate", "confirmed": True},
+    }[action]
+    service = {
+        "cancel": services.cancel_bookings,
+        "reject": services.reject_bookings,
+        "soft_delete": services.soft_delete_bookings,
+        "purge": services.purge_bookings,
+    }[action]
+    return lambda booking: service([booking.pk], actor=desk, **options)
+
+
+@pytest.mark.parametrize("action", ["cancel", "reject", "soft_delete", "purge"])
+def test_a_staff_change_that_frees_a_spot_offers_it(full, waiting, desk, action):
+    result = staff_call(action, desk)(full.occupants[0])
+
+    assert result.done_count == 1
+    assert status_of(waiting) == WaitlistStatus.OFFERED
+
+
+def test_a_clients_own_cancellation_offers_the_spot(full, waiting):
+    booking = full.occupants[0]
+    cancel_booking_as_client(reference=booking.reference, proof=owner_proof(booking))
+    assert status_of(waiting) == WaitlistStatus.OFFERED
+
+
+def test_moving_a_booking_away_offers_its_spot(full, waiting, desk, business):
+    elsewhere = make_session(business=business, capacity=5)
+    move_bookings(full.occupants[0], actor=desk, session=elsewhere.pk, notify_client=False)
+    assert status_of(waiting) == WaitlistStatus.OFFERED
+
+
+def test_a_change_that_frees_nothing_offers_nothing(full, waiting, desk):
+    services.approve_bookings([full.occupants[0].pk], actor=desk)
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)  # frees one
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)  # already cancelled
+    assert WaitlistEntry.objects.filter(status=WaitlistStatus.OFFERED).count() == 1
+
+
+def test_a_refused_change_offers_nothing(full, waiting, desk, business):
+    business.booking_settings.allow_admin_deletion = False
+    business.booking_settings.save()
+    result = services.soft_delete_bookings([full.occupants[0].pk], actor=desk, reason="x")
+    assert result.done_count == 0
+    assert status_of(waiting) == WaitlistStatus.WAITING
+
+
+def test_a_started_session_offers_nothing(business, desk):
+    session = make_session(business=business, capacity=1, starts_in=timedelta(days=1))
+    booking = make_booking(session=session)
+    entry = waitlist.join(session, client_name="W", client_email="w@x.org", actor=desk)
+    later = session.starts_at + timedelta(minutes=5)
+    services.cancel_bookings([booking.pk], actor=desk, now=later)
+    assert status_of(entry) == WaitlistStatus.WAITING
+
+
+def test_the_waitlist_off_offers_nothing(full, waiting, desk, business):
+    business.booking_settings.waitlist_mode = WaitlistMode.OFF
+    business.booking_settings.save()
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)
+    assert status_of(waiting) == WaitlistStatus.WAITING
+
+
+def test_a_bulk_cancel_offers_one_spot_per_freed_booking(full, desk):
+    entries = [
+        waitlist.join(full, client_name=f"W{n}", client_email=f"w{n}@x.org", actor=desk)
+        for n in range(3)
+    ]
+    services.cancel_bookings([b.pk for b in full.occupants], actor=desk)
+    assert [status_of(e) for e in entries] == ["offered", "offered", "waiting"]
+
+
+def test_a_restore_into_a_full_session_is_skipped_with_a_reason(full, desk):
+    services.soft_delete_bookings([full.occupants[0].pk], actor=desk, reason="by mistake")
+    make_booking(session=full, status=BookingStatus.APPROVED, client_email="taken@x.org")
+
+    result = services.restore_bookings([full.occupants[0].pk], actor=desk)
+
+    assert result.done_count == 0
+    assert [s.reason for s in result.skipped] == ["the session is full"]
+    assert BookingRequest.objects.filter(session=full).active().count() == 2
+
+
+def test_a_restore_does_not_take_a_spot_an_offer_holds(full, waiting, desk):
+    services.soft_delete_bookings([full.occupants[0].pk], actor=desk, reason="by mistake")
+    assert status_of(waiting) == WaitlistStatus.OFFERED
+
+    result = services.restore_bookings([full.occupants[0].pk], actor=desk)
+
+    assert [s.reason for s in result.skipped] == ["the session is full"]
+
+
+def test_a_cancelled_booking_restores_whatever_the_room(full, desk):
+    booking = make_booking(session=full, status=BookingStatus.CANCELLED, is_deleted=True)
+    assert services.restore_bookings([booking.pk], actor=desk).done_count == 1
+
+
+def test_a_move_in_does_not_take_a_spot_an_offer_holds(full, waiting, desk, business):
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)
+    mover = make_booking(session=make_session(business=business), client_email="m@x.org")
+
+    result = move_bookings(mover, actor=desk, session=full.pk, notify_client=False)
+
+    assert [s.reason for s in result.skipped] == ["the target session is full"]
+
+
+def test_auto_mode_fills_the_spot_in_the_cancelling_transaction(full, waiting, desk, business):
+    business.booking_settings.waitlist_mode = WaitlistMode.AUTO
+    business.booking_settings.save()
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)
+
+    entry = WaitlistEntry.objects.get(pk=waiting.pk)
+    assert entry.status == WaitlistStatus.CLAIMED
+    assert BookingRequest.objects.filter(session=full).active().count() == 2
+
+
+def test_cancelling_the_session_closes_its_waitlist(full, waiting, desk):
+    cancel_sessions([full.pk], actor=desk, reason="Instructor ill")
+
+    entry = WaitlistEntry.objects.get(pk=waiting.pk)
+    assert entry.status == WaitlistStatus.REMOVED
+    assert entry.history.first().history_change_reason == (
+        "the session was cancelled: Instructor ill"
+    )
