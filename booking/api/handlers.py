@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
 from booking.api.responses import json_error
+from booking.services.exceptions import InvalidInput
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -18,7 +19,9 @@ def _is_api(request: HttpRequest) -> bool:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return json_error(400, "bad request", code="bad_request")
+        # Django refused the request (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too
+        # many fields): bad input, with the code every other bad input has.
+        return json_error(400, "bad request", code=InvalidInput.code)
     return defaults.bad_request(request, exception)
 
 

@@ -229,3 +229,18 @@ def test_the_document_answers_an_undeclared_method_with_the_one_405(client):
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
     assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("upload_limit", [1024, 2_621_440])  # Django's limit first, or ours
+def test_an_oversized_body_has_one_code_whichever_limit_catches_it(
+    client, admin_user, settings, upload_limit
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = upload_limit
+    client.force_login(admin_user)
+    booking = make_booking(session=make_session(business=make_business()))
+    body = json.dumps({"action": "cancel", "reason": "x" * 20_000})
+
+    response = client.patch(f"/api/booking/manage/{booking.pk}/", body, "application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
