@@ -38,4 +38,3 @@ def test_two_runs_of_one_job_cancel_and_email_each_booking_once(settings):
     assert emails.count() == 30 and emails.values("booking").distinct().count() == 30
     assert all(booking.history.count() == 2 for booking in bookings)
     assert SessionCancellationJob.objects.count() == 1
-
