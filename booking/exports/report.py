@@ -16,11 +16,22 @@ Definitions (the README repeats them):
 - **most common reasons**: the three most frequent non-empty cancellation
   reasons of the week, with their counts;
 - **no-shows**: bookings marked no-show;
+- the waitlist ("seats recovered"): **spots freed**, cancellations made before the
+  session started (the business's own session cancellations left out: no one
+  can take those spots); of the week's waitlist entries, **offered** those that
+  were offered a spot (`offered_at` set; automatic enrolments are never offered),
+  **claimed** those that took a spot (a claim, or an automatic enrolment: the
+  seats recovered), **expired** those whose offer lapsed and **declined** those
+  who passed it on. Counted from the entries' status and timestamps, which
+  record their outcome: an entry is offered at most once and its status ends
+  there (its history holds the same transitions, one record each);
 - **fees owed** / **fees waived**: the sums of `fee_amount` of the week's
   bookings whose fee is owed / was waived, in the business's currency.
 
-Everything is aggregated by the database: one query for the counts and one for
-the reasons per distinct business time zone, whatever the number of bookings.
+Everything is aggregated by the database: one query for the counts, one for the
+reasons and one for the waitlist per distinct business time zone, whatever the
+number of bookings. The waitlist counts the entries of the sessions the
+report's bookings belong to (so the same scope and filters).
 """
 
 from __future__ import annotations
@@ -45,6 +56,7 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 
 from booking.models import BookingRequest, BookingStatus, Business, FeeStatus, SessionStatus
+from booking.waitlist.models import WaitlistEntry, WaitlistStatus
 
 TOP_REASONS = 3
 
@@ -59,6 +71,8 @@ _hours = ExpressionWrapper(
 )
 _deadline = ExpressionWrapper(_hours * Value(timedelta(hours=1)), output_field=DurationField())
 LATE = CANCELLED & Q(cancelled_at__gt=F("session__starts_at") - _deadline)
+# A spot freed while someone could still take it.
+FREED = CANCELLED & Q(cancelled_at__lt=F("session__starts_at")) & ~BY_SESSION
 
 
 @dataclass
@@ -76,6 +90,11 @@ class WeekRow:
     fees_owed: Decimal = Decimal("0.00")
     fees_waived: Decimal = Decimal("0.00")
     currency: str = ""
+    freed: int = 0
+    offered: int = 0
+    claimed: int = 0
+    expired: int = 0
+    declined: int = 0
 
     @property
     def cancellations(self) -> int:
@@ -151,6 +170,7 @@ def cancellation_report(
             by_staff=Count("pk", filter=CANCELLED & Q(cancelled_by_client=False)),
             by_session=Count("pk", filter=BY_SESSION),
             late=Count("pk", filter=LATE),
+            freed=Count("pk", filter=FREED),
             no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
             fees_owed=Sum("fee_amount", filter=Q(fee_status=FeeStatus.OWED)),
             fees_waived=Sum("fee_amount", filter=Q(fee_status=FeeStatus.WAIVED)),
@@ -166,6 +186,7 @@ def cancellation_report(
                 by_staff=item["by_staff"],
                 by_session=item["by_session"],
                 late=item["late"],
+                freed=item["freed"],
                 no_shows=item["no_shows"],
                 fees_owed=_money(item["fees_owed"]),
                 fees_waived=_money(item["fees_waived"]),
@@ -182,7 +203,25 @@ def cancellation_report(
             row = rows.get((reason["session__business"], _as_date(reason["week"], tz)))
             if row is not None and len(row.reasons) < TOP_REASONS:
                 row.reasons.append((reason["cancellation_reason"], reason["count"]))
+        _add_waitlist(rows, in_zone, tz)
     return sorted(rows.values(), key=lambda row: (row.business.casefold(), row.week_start))
+
+
+def _add_waitlist(rows: dict[tuple[int, date], WeekRow], bookings: QuerySet, tz: ZoneInfo) -> None:
+    """The waitlist's counts of these bookings' sessions, into the rows of their weeks."""
+    entries = WaitlistEntry.objects.filter(session__in=bookings.values("session"))
+    weekly = entries.annotate(week=TruncWeek("session__starts_at", tzinfo=tz)).order_by()
+    counts = weekly.values("week", "session__business").annotate(
+        offered=Count("pk", filter=Q(offered_at__isnull=False)),
+        claimed=Count("pk", filter=Q(status=WaitlistStatus.CLAIMED)),
+        expired=Count("pk", filter=Q(status=WaitlistStatus.EXPIRED)),
+        declined=Count("pk", filter=Q(status=WaitlistStatus.DECLINED)),
+    )
+    for item in counts:
+        row = rows.get((item["session__business"], _as_date(item["week"], tz)))
+        if row is not None:  # a session with entries has bookings: its row exists
+            row.offered, row.claimed = item["offered"], item["claimed"]
+            row.expired, row.declined = item["expired"], item["declined"]
 
 
 def _money(total: Decimal | None) -> Decimal:

@@ -356,6 +356,12 @@ class CancellationReportResource(ExportOnlyResource):
     # Last, so the earlier columns keep their places: staff cancellations because
     # the business cancelled the whole session (counted in "Cancelled by staff" too).
     session_cancelled = integer("by_session", "Cancelled by staff: session cancelled")
+    # The waitlist: spots freed by cancellations, and what became of the offers.
+    spots_freed = integer("freed", "Spots freed")
+    waitlist_offered = integer("offered", "Waitlist: offered")
+    seats_recovered = integer("claimed", "Waitlist: claimed (seats recovered)")
+    waitlist_expired = integer("expired", "Waitlist: expired")
+    waitlist_declined = integer("declined", "Waitlist: declined")
 
     class Meta:
         name = "Cancellation report"

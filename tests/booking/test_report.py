@@ -102,7 +102,7 @@ def test_report_queries_do_not_grow_with_bookings(known, business):
     session = make_session(business=business, starts_at=at(20, 10))
     for n in range(25):
         cancelled(session, at(19, 10), by_client=bool(n % 2), reason=f"reason {n % 4}")
-    assert queries() == before == 5  # time zones + (counts, reasons) per zone
+    assert queries() == before == 7  # time zones + (counts, reasons, waitlist) per zone
 
 
 @pytest.fixture
@@ -180,6 +180,11 @@ def test_report_exports_csv_xlsx_json_escaping_formulas_in_csv_only(client, supe
         "USD",
         "0.00",
         "0.00",
+        "0",
+        "3",  # spots freed: all three cancellations came before the start
+        "0",
+        "0",
+        "0",
         "0",
     ]
     assert rows[3][8] == "'=Travelling (1)"
