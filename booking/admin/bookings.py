@@ -281,7 +281,9 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     @admin.display(description="Markers")
     def markers(self, booking: BookingRequest) -> str:
         marks = []
-        if booking.cancelled_at:
+        if booking.session.is_cancelled:
+            marks.append(("cancelled", "Session cancelled"))
+        elif booking.cancelled_at:
             who = "by client" if booking.cancelled_by_client else "by staff"
             marks.append(("cancelled", f"Cancelled {who}"))
         if booking.is_deleted:

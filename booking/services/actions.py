@@ -226,7 +226,7 @@ APPROVE = Action(
     will="will be approved",
     description="Approve this booking",
     description_plural="Approve selected bookings",
-    check=_status_check(BookingStatus.APPROVED),
+    check=lambda booking, reason: rules.check_approve(booking),
 )
 REJECT = Action(
     name="reject",

@@ -39,6 +39,9 @@ TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
 }
 
 DELETED = Refusal("deleted; restore it first", exc.InvalidTransition)
+SESSION_IS_CANCELLED = Refusal(
+    "its session is cancelled: it takes no new or moved bookings", exc.InvalidTransition
+)
 
 
 def policy_of(booking: BookingRequest) -> BookingSettings:
@@ -54,6 +57,14 @@ def check_status_change(booking: BookingRequest, target: str) -> Refusal | None:
         current, wanted = booking.get_status_display().lower(), BookingStatus(target).label.lower()
         return Refusal(f"cannot go from {current} to {wanted}", exc.InvalidTransition)
     return None
+
+
+def check_approve(booking: BookingRequest) -> Refusal | None:
+    """Approve a pending booking, unless the business cancelled its session."""
+    refusal = check_status_change(booking, BookingStatus.APPROVED)
+    if refusal is None and booking.session.is_cancelled:
+        return SESSION_IS_CANCELLED
+    return refusal
 
 
 def check_attendance(booking: BookingRequest, target: str, *, now: datetime) -> Refusal | None:
@@ -91,6 +102,9 @@ def check_soft_delete(booking: BookingRequest, *, reason: str) -> Refusal | None
 def check_restore(booking: BookingRequest) -> Refusal | None:
     if not booking.is_deleted:
         return Refusal("not deleted", exc.InvalidTransition)
+    if booking.status in ACTIVE_STATUSES and booking.session.is_cancelled:
+        # It would be a place in a class that will not take place.
+        return SESSION_IS_CANCELLED
     return None
 
 

@@ -290,3 +290,43 @@ def test_moves_refuse_a_cancelled_target(studio, ada, desk):
 
     with pytest.raises(exc.InvalidTransition, match="the target session is cancelled"):
         move_bookings([booking.pk], actor=desk, session=ada.session_id)
+
+
+def test_booking_list_marks_bookings_of_a_cancelled_session(client, ada, desk):
+    client.force_login(desk)
+
+    page = client.get(reverse("admin:booking_bookingrequest_changelist")).content.decode()
+
+    assert "Session cancelled" in page and "Cancelled by staff" not in page
+
+
+def test_approving_a_pending_booking_of_a_cancelled_session_is_refused(studio, desk):
+    from booking.services import approve_bookings
+
+    booking = _cancelled_session_with_an_active_booking(studio)
+
+    result = approve_bookings(booking, actor=desk)
+
+    assert result.done == []
+    assert [skip.reason for skip in result.skipped] == [
+        "its session is cancelled: it takes no new or moved bookings"
+    ]
+    assert BookingRequest.objects.get(pk=booking.pk).status == BookingStatus.PENDING
+
+
+def test_restoring_an_active_booking_into_a_cancelled_session_is_refused(studio, desk):
+    from booking.services import restore_bookings
+
+    session = make_session(business=studio)
+    active_one = make_booking(session=session, is_deleted=True)
+    cancelled_one = make_booking(session=session, status=BookingStatus.CANCELLED, is_deleted=True)
+    cancel_sessions(session, actor=None, reason=REASON)
+
+    result = restore_bookings([active_one.pk, cancelled_one.pk], actor=desk, reason="Oops")
+
+    assert [booking.pk for booking in result.done] == [cancelled_one.pk]  # a record, no place
+    assert [skip.reason for skip in result.skipped] == [
+        "its session is cancelled: it takes no new or moved bookings"
+    ]
+    assert BookingRequest.all_objects.get(pk=active_one.pk).is_deleted
+    assert not OutboxEmail.objects.filter(kind=EmailKind.RESTORED).exists()

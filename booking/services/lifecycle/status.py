@@ -32,8 +32,12 @@ def _set_status(
     check = lambda b: rules.check_status_change(b, target)  # noqa: E731
     # A rejected booking (pending: it held a spot) frees its spot; an approved one keeps it.
     frees = target == BookingStatus.REJECTED
+    # Approving reads the session: a cancelled one takes no one.
+    approve = target == BookingStatus.APPROVED
+    if approve:
+        check = rules.check_approve
     return change.run(
-        Operation(verb, check, apply, reads_policy=False, frees_spots=frees), bookings
+        Operation(verb, check, apply, reads_policy=approve, frees_spots=frees), bookings
     )
 
 
