@@ -254,20 +254,28 @@ def confirm_or_run(
     `queryset` is what the admin hands an action: its tenant-scoped queryset,
     narrowed to the selection (and the change list's filters).
     """
-    now = timezone.now()
-    queryset = cast(BookingQuerySet, queryset).with_related().order_by("pk")
     select_across = is_select_across(request)
+    confirmed = request.POST.get("post") == "yes"
+    if confirmed:
+        # The page was seen: act without previewing again (the service re-checks each
+        # booking under its lock, and emails only those its rule says). The email
+        # options are taken as posted: unticked, or absent, is "do not notify".
+        form = _form(request.POST, action, queryset, offer_email_options=action.emails is not None,
+                     user=request.user)  # fmt: skip
+        if form.is_valid():
+            return _run(modeladmin, request, queryset, action, form, select_across=select_across)
+
+    queryset = cast(BookingQuerySet, queryset).with_related().order_by("pk")
     sample = list(queryset[:PREVIEW_LIMIT])
     total = len(sample) if len(sample) < PREVIEW_LIMIT else queryset.count()
     truncated = total > len(sample)
-    outcomes = preview(action, sample, now=now)
-
-    confirmed = request.POST.get("post") == "yes"
-    form = _form(
-        request.POST if confirmed else None, action, queryset, outcomes, truncated, request.user
-    )
-    if confirmed and form.is_valid():
-        return _run(modeladmin, request, queryset, action, form, select_across=select_across)
+    outcomes = preview(action, sample, now=timezone.now())
+    # An email option is offered where an email would go (or might: not all previewed).
+    offer = action.emails is not None and (truncated or any(o.emails for o in outcomes))
+    form = _form(request.POST if confirmed else None, action, queryset,
+                 offer_email_options=offer, user=request.user)  # fmt: skip
+    if confirmed:
+        form.is_valid()  # the page shows what was wrong
 
     found = {booking.pk for booking in sample}
     missing = 0 if select_across or truncated else len(set(_selected_ids(request)) - found)
@@ -283,12 +291,7 @@ def confirm_or_run(
         posted_ids=None if select_across else sorted(found),
         original=sample[0] if from_change_form(request) and sample else None,
         can_act=will_change > 0 or truncated,
-        confirm_label=ngettext(
-            "Yes, %(verb)s %(count)d booking", "Yes, %(verb)s %(count)d bookings", will_change
-        )
-        % {"verb": action.verb, "count": will_change}
-        if not truncated
-        else f"Yes, {action.verb} the selected bookings",
+        confirm_label=_confirm_label(action, will_change, truncated),
         action=action,
         outcomes=outcomes[:LIST_LIMIT],
         unlisted=total - min(len(outcomes), LIST_LIMIT),
@@ -302,24 +305,23 @@ def confirm_or_run(
     )
 
 
+def _confirm_label(action: Action, will_change: int, truncated: bool) -> str:
+    if truncated:
+        return f"Yes, {action.verb} the selected bookings"
+    return ngettext(
+        "Yes, %(verb)s %(count)d booking", "Yes, %(verb)s %(count)d bookings", will_change
+    ) % {"verb": action.verb, "count": will_change}
+
+
 def _form(
-    data: Any,
-    action: Action,
-    queryset: QuerySet,
-    outcomes: list[Outcome],
-    truncated: bool,
-    user: Any,
+    data: Any, action: Action, queryset: QuerySet, *, offer_email_options: bool, user: Any
 ) -> ConfirmationForm:
-    """The action's form: a reason required where a selected booking's business asks for
-    one, the email options where an email would go (or might: not all previewed)."""
+    """The action's form: a reason required where a selected booking's business asks for one."""
     reason_required = action.reason_required or (
         action.reason_policy
         and queryset.filter(session__business__booking_settings__require_deletion_reason=True)
         .exists()
     )  # fmt: skip
-    offer_email_options = action.emails is not None and (
-        truncated or any(outcome.emails for outcome in outcomes)
-    )
     return ConfirmationForm.for_action(
         data,
         action,

@@ -50,6 +50,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from booking.emails import rendering
 from booking.emails.models import EmailStatus, OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,10 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
                     run.add(email, "postponed", _postpone(email, moment), moment)
                 continue
             sent: dict[int, str] = {}
-            for email in _claim(chunk, moment):
+            claimed = _claim(chunk, moment)
+            # A bulk change's rows are rendered here, outside its transaction.
+            rendering.render_pending(claimed)
+            for email in claimed:
                 if run.provider_down:
                     run.add(email, "postponed", _release(email, moment), moment)
                     continue

@@ -6,11 +6,12 @@ templates; a project overrides one by putting a file of the same name in its
 own `templates/` directory, which Django searches first). Times are shown in
 the business's time zone. A template that fails to render is logged and
 replaced by a built-in plain body, so a broken override never stops an email
-(nor, since rows are built inside the state change's transaction, the change).
+(nor the state change that queues it).
 
-Rows are rendered when they are queued, inside the lifecycle's transaction:
-the email keeps its own copy of what it says, so it can still be sent, shown
-and audited after its booking was purged.
+A client's own cancellation and a link request are rendered when they are
+queued; a bulk change's rows are rendered by the worker before it sends them
+(`booking.emails.rendering`). Either way the email keeps its own copy of what
+it says, so it can still be sent, shown and audited after its booking was purged.
 """
 
 from __future__ import annotations

@@ -91,6 +91,10 @@ class OutboxEmail(models.Model):
     # change it reports (e.g. the cancellation's timestamp), so a double submit or
     # a hook that runs twice cannot queue the same email twice.
     dedupe_key = models.CharField(max_length=64)
+    # Set while the worker has still to render the subject and bodies (a bulk change
+    # queues its rows unrendered, see booking.emails.rendering): what the templates
+    # need beyond the booking's recorded state. None once rendered.
+    render = models.JSONField(null=True, blank=True, editable=False)
     # The rows queued together, sent by one task.
     batch = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
 

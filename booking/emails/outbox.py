@@ -18,13 +18,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import batched
+from typing import Any, cast
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Field, QuerySet
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.emails.tasks import enqueue_batch, enqueue_ids
+from booking.models import BookingRequest, Business, Session
+from booking.services.ids import any_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,58 @@ def queue(emails: Sequence[OutboxEmail], *, batch: uuid.UUID) -> None:
         return
     OutboxEmail.objects.bulk_create(emails, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
     transaction.on_commit(partial(enqueue_batch, batch), robust=True)
+
+
+def queue_to_render(
+    booking_ids: Sequence[int],
+    *,
+    kind: str,
+    dedupe_key: str,
+    batch: uuid.UUID,
+    now: datetime,
+    render: dict[str, Any],
+) -> None:
+    """Queue one email of `kind` to each booking's client, to be rendered by the worker.
+
+    For a bulk change, in its transaction: one `INSERT … SELECT` per batch of
+    bookings writes the rows from the bookings' own columns (reference, address,
+    business), with `render` (what the templates need beyond the booking's
+    recorded state) and no subject or body yet (`booking.emails.rendering`). A
+    duplicate of an existing email is dropped by the unique constraint, as in `queue`.
+    """
+    if not booking_ids:
+        return
+    quote, ops = connection.ops.quote_name, connection.ops
+    meta = OutboxEmail._meta
+    given: dict[str, Any] = {
+        "kind": kind, "subject": "", "text_body": "", "html_body": "", "render": render,
+        "dedupe_key": dedupe_key[:64], "batch": batch, "status": EmailStatus.QUEUED,
+        "attempts": 0, "last_error": "", "provider_message_id": "",
+        "created_at": now, "updated_at": now, "next_attempt_at": now,
+    }  # fmt: skip
+    selected = {"booking_id": "b.id", "business_id": "s.business_id",
+                "reference": "b.reference", "recipient": "b.client_email",
+                "reply_to": "z.contact_email"}  # fmt: skip
+    columns = [quote(str(_field(name).column)) for name in [*given, *selected]]
+    values = [_field(name).get_db_prep_save(value, connection) for name, value in given.items()]
+    ignore = ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], [])
+    prefix = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {quote(meta.db_table)} "
+        f"({', '.join(columns)}) SELECT {', '.join(['%s'] * len(values))}, "
+        f"{', '.join(selected.values())} "
+        f"FROM {quote(BookingRequest._meta.db_table)} b "
+        f"JOIN {quote(Session._meta.db_table)} s ON s.id = b.session_id "
+        f"JOIN {quote(Business._meta.db_table)} z ON z.id = s.business_id WHERE "
+    )
+    with connection.cursor() as cursor:
+        for chunk in batched(booking_ids, INSERT_BATCH_SIZE):
+            where, params = any_of(connection, "b.id", chunk)
+            cursor.execute(f"{prefix}{where} {ignore}", [*values, *params])
+    transaction.on_commit(partial(enqueue_batch, batch), robust=True)
+
+
+def _field(name: str) -> Field:
+    return cast(Field, OutboxEmail._meta.get_field(name))
 
 
 def resend(emails: QuerySet[OutboxEmail], *, now: datetime | None = None) -> int:

@@ -24,6 +24,10 @@ for the no-show fee notice):
   enrolment): its client. Both whatever `send_cancellation_emails` says: they
   are not about cancellations, and the client is waiting for them.
 
+The bulk changes' rows are rendered by the worker, outside the transaction
+(`booking.emails.rendering`); a client's own cancellation, a link request (one
+booking each) render theirs now.
+
 Each row carries a dedupe key naming the state change it reports, so running
 a hook twice for the same change (a double submit that got through, a retried
 request) queues each email once.
@@ -31,8 +35,11 @@ request) queues each email once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -71,22 +78,50 @@ def bookings_cancelled(
         return
     now = timezone.now()
     batch = outbox.new_batch()
+    sending = [booking for booking in bookings if _sends_emails(booking)]
+    if not by_client:
+        kind = EmailKind.SESSION_CANCELLED if session_cancelled else EmailKind.STAFF_CANCELLED
+        _queue_to_render(sending, kind, lambda b: f"cancelled:{_stamp(b.cancelled_at)}",
+                         batch=batch, now=now)  # fmt: skip
+        return
     emails: list[OutboxEmail] = []
-    for booking in bookings:
-        if not _sends_emails(booking):
-            continue
+    for booking in sending:
         key = f"cancelled:{_stamp(booking.cancelled_at)}"
-        if by_client:
-            emails.append(messages.build(booking, EmailKind.CLIENT_CANCELLED,
-                                         dedupe_key=key, batch=batch, now=now))  # fmt: skip
-            if booking.session.business.contact_email:
-                emails.append(messages.build(booking, EmailKind.BUSINESS_NOTICE,
-                                             dedupe_key=key, batch=batch, now=now))  # fmt: skip
-        elif notify_client:
-            kind = EmailKind.SESSION_CANCELLED if session_cancelled else EmailKind.STAFF_CANCELLED
-            emails.append(messages.build(booking, kind,
+        emails.append(messages.build(booking, EmailKind.CLIENT_CANCELLED,
+                                     dedupe_key=key, batch=batch, now=now))  # fmt: skip
+        if booking.session.business.contact_email:
+            emails.append(messages.build(booking, EmailKind.BUSINESS_NOTICE,
                                          dedupe_key=key, batch=batch, now=now))  # fmt: skip
     outbox.queue(emails, batch=batch)
+
+
+def _queue_to_render(
+    bookings: Sequence[BookingRequest],
+    kind: EmailKind,
+    key_of: Callable[[BookingRequest], str],
+    *,
+    batch: uuid.UUID,
+    now: datetime,
+    reason: str | None = None,
+    purged: bool = False,
+    previous: dict[int, Session] | None = None,
+) -> None:
+    """Queue `kind` to each booking's client, rendered later by the worker: one insert
+    per distinct dedupe key and previous session (a bulk change has one or a few)."""
+    groups: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    for booking in bookings:
+        before = previous[booking.pk].pk if previous else None
+        groups[(key_of(booking), before)].append(booking.pk)
+    sessions = {s.pk: s for s in (previous or {}).values()}
+    for (key, before), ids in groups.items():
+        render: dict[str, Any] = {"reason": reason, "purged": purged}
+        if before is not None:
+            session = sessions[before]
+            render["previous_title"] = session.title
+            tz = session.business.timezone
+            render["previous_when"] = messages.local_time(session.starts_at, tz)
+        outbox.queue_to_render(ids, kind=kind, dedupe_key=key, batch=batch, now=now,
+                               render=render)  # fmt: skip
 
 
 def bookings_removed(
@@ -98,32 +133,21 @@ def bookings_removed(
     a soft delete's is the booking's `deletion_reason`.
     """
     now = timezone.now()
-    batch = outbox.new_batch()
-    emails = [
-        messages.build(
-            booking,
-            EmailKind.REMOVED,
-            dedupe_key="purged" if purged else f"deleted:{_stamp(booking.deleted_at)}",
-            batch=batch,
-            now=now,
-            purged=purged,
-            reason=reason,
-        )
-        for booking in bookings
-        if _sends_emails(booking)
-    ]
-    outbox.queue(emails, batch=batch)
+    _queue_to_render(
+        [booking for booking in bookings if _sends_emails(booking)],
+        EmailKind.REMOVED,
+        lambda b: "purged" if purged else f"deleted:{_stamp(b.deleted_at)}",
+        batch=outbox.new_batch(),
+        now=now,
+        purged=purged,
+        reason=reason,
+    )
 
 
 def no_show_fees(bookings: Sequence[BookingRequest]) -> None:
     """Queue the notice to clients marked no-show who owe a fee (the caller passes those)."""
-    now = timezone.now()
-    batch = outbox.new_batch()
-    emails = [
-        messages.build(booking, EmailKind.NO_SHOW_FEE, dedupe_key="no_show", batch=batch, now=now)
-        for booking in bookings
-    ]
-    outbox.queue(emails, batch=batch)
+    _queue_to_render(bookings, EmailKind.NO_SHOW_FEE, lambda b: "no_show",
+                     batch=outbox.new_batch(), now=timezone.now())  # fmt: skip
 
 
 def bookings_moved(
@@ -139,20 +163,15 @@ def bookings_moved(
     cancellations; a client must learn that their session changed), unless staff
     unticked "notify client" (the caller then does not call this).
     """
-    batch = outbox.new_batch()
-    emails = [
-        messages.build(
-            booking,
-            EmailKind.MOVED,
-            dedupe_key=f"moved:{booking.session_id}:{_stamp(now)}",
-            batch=batch,
-            now=now,
-            reason=reason,
-            previous=previous[booking.pk],
-        )
-        for booking in bookings
-    ]
-    outbox.queue(emails, batch=batch)
+    _queue_to_render(
+        bookings,
+        EmailKind.MOVED,
+        lambda b: f"moved:{b.session_id}:{_stamp(now)}",
+        batch=outbox.new_batch(),
+        now=now,
+        reason=reason,
+        previous=previous,
+    )
 
 
 def bookings_restored(bookings: Sequence[BookingRequest], *, reason: str, now: datetime) -> None:
@@ -160,20 +179,14 @@ def bookings_restored(bookings: Sequence[BookingRequest], *, reason: str, now: d
 
     `reason` is the restore's (told to the client, as the confirmation page says).
     """
-    batch = outbox.new_batch()
-    emails = [
-        messages.build(
-            booking,
-            EmailKind.RESTORED,
-            dedupe_key=f"restored:{_stamp(now)}",
-            batch=batch,
-            now=now,
-            reason=reason,
-        )
-        for booking in bookings
-        if _sends_emails(booking)
-    ]
-    outbox.queue(emails, batch=batch)
+    _queue_to_render(
+        [booking for booking in bookings if _sends_emails(booking)],
+        EmailKind.RESTORED,
+        lambda b: f"restored:{_stamp(now)}",
+        batch=outbox.new_batch(),
+        now=now,
+        reason=reason,
+    )
 
 
 def cancellation_link_requested(booking: BookingRequest, *, now: datetime | None = None) -> None:

@@ -96,3 +96,12 @@ def provider_responses(*responses: Any) -> Iterator[list[Any]]:
         yield script
     finally:
         pre_send.disconnect(dispatch_uid="tests.provider_responses")
+
+
+def rendered(emails: Any) -> list[Any]:
+    """The outbox rows, rendered as the worker renders a bulk change's rows before sending."""
+    from booking.emails import rendering
+
+    rows = list(emails)
+    rendering.render_pending(rows)
+    return rows

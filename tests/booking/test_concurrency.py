@@ -7,11 +7,12 @@ writers instead). Each thread has its own connection, closed when it ends.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from booking import services
 from booking.models import BookingRequest, BookingStatus
@@ -108,3 +109,30 @@ def test_overlapping_bulk_calls_do_not_deadlock(setup, monkeypatch):
     assert sum(result.done_count for result in outcomes) == 150
     assert BookingRequest.all_objects.deleted().count() == 150
     assert BookingRequest.history.filter(history_type="~").count() == 150
+
+
+def test_a_booking_restored_while_a_purge_waits_for_it_is_not_purged(setup):
+    """The caller's filters ("the deleted ones") are checked again once the lock is granted."""
+    staff, session = setup
+    booking = make_booking(session=session)
+    services.soft_delete_bookings([booking.pk], actor=staff, reason="duplicate")
+    restoring = threading.Event()
+
+    def work(i: int) -> Any:
+        if i == 0:  # restores the booking, holding its lock a while
+            with transaction.atomic():
+                BookingRequest.all_objects.select_for_update().get(pk=booking.pk)
+                BookingRequest.all_objects.filter(pk=booking.pk).update(is_deleted=False)
+                restoring.set()
+                time.sleep(0.5)
+            return None
+        restoring.wait(10)
+        return services.purge_bookings(
+            BookingRequest.all_objects.deleted(), actor=staff, reason="retention", confirmed=True
+        )
+
+    _, purge = at_once(work, threads=2)
+
+    assert not isinstance(purge, Exception), purge
+    assert purge.done_count == 0
+    assert BookingRequest.objects.filter(pk=booking.pk).exists()

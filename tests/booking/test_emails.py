@@ -18,7 +18,7 @@ from booking import services
 from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
 from booking.models import BookingRequest, BookingStatus
 from booking.services import links, notifications
-from tests.booking.outbox_support import anymail_backend, run_email_tasks, sent_messages
+from tests.booking.outbox_support import anymail_backend, rendered, run_email_tasks, sent_messages
 from tests.factories import make_booking, make_business, make_session, make_staff, owner_proof
 
 pytestmark = pytest.mark.usefixtures(anymail_backend.__name__)
@@ -114,7 +114,7 @@ def test_staff_cancellation_tells_the_client_in_other_words(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_bookings(ada, actor=desk, reason="Instructor is ill")
 
-    [email] = OutboxEmail.objects.all()
+    [email] = rendered(OutboxEmail.objects.all())
     assert email.kind == EmailKind.STAFF_CANCELLED
     assert email.recipient == "ada@example.com"
     assert email.subject == f"Berlin Studio cancelled your booking {ada.reference}"
@@ -165,7 +165,7 @@ def test_soft_delete_of_an_active_future_booking_notifies_the_client(ada, desk, 
 
     services.soft_delete_bookings([ada.pk, gone.pk, cancelled.pk], actor=desk, reason="Room closed")
 
-    [email] = OutboxEmail.objects.all()
+    [email] = rendered(OutboxEmail.objects.all())
     assert (email.kind, email.recipient) == (EmailKind.REMOVED, "ada@example.com")
     assert email.subject == f"Berlin Studio removed your booking {ada.reference}"
     assert "has removed your booking for Power Yoga." in email.text_body
@@ -184,7 +184,7 @@ def test_purge_notice_outlives_the_purged_booking(ada, desk, django_capture_on_c
         services.purge_bookings(ada, actor=desk, reason="Spam booking", confirmed=True)
 
     assert not BookingRequest.all_objects.filter(pk=booking_id).exists()
-    [email] = OutboxEmail.objects.all()
+    [email] = rendered(OutboxEmail.objects.all())
     assert (email.kind, email.reference, email.booking_id) == (
         EmailKind.REMOVED,
         reference,

@@ -27,7 +27,7 @@ from booking.services.erasure import (
     erase_client_data,
     erase_clients,
 )
-from tests.booking.outbox_support import anymail_backend, run_email_tasks  # noqa: F401
+from tests.booking.outbox_support import anymail_backend, rendered, run_email_tasks  # noqa: F401
 from tests.factories import make_booking, make_session, owner_proof
 
 CLIENT = RequestContext(ip_address="203.0.113.5", user_agent="Firefox (the client's)")
@@ -269,7 +269,7 @@ def test_mentions_are_erased_from_html_bodies_as_html_writes_them(business, staf
     make_booking(session=session, client_name="Pat O'Hara", client_email="o'hara@example.com")
     other = make_booking(session=session, client_name="Sam", client_email="sam@example.com")
     services.cancel_bookings(other, actor=staff, reason="Swapped with o'hara@example.com")
-    email = OutboxEmail.objects.get(booking_id=other.pk)
+    [email] = rendered(OutboxEmail.objects.filter(booking_id=other.pk))
     assert "o&#x27;hara@example.com" in email.html_body
 
     erase_client_data(email="o'hara@example.com", actor=superuser)

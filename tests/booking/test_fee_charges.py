@@ -23,6 +23,7 @@ from booking.services.actions import CONFIRMED
 from booking.services.lifecycle import attendance
 from booking.services.lifecycle.client import Proof
 from tests.booking.admin_helpers import choose, confirm
+from tests.booking.outbox_support import rendered
 from tests.factories import make_booking, make_business, make_session, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,7 @@ def test_no_show_owes_the_no_show_fee_and_the_client_is_told(studio):
     assert result.done_count == 1
     row = stored(booking)
     assert (row.status, row.fee_amount, row.fee_status) == ("no_show", Decimal("25.00"), "owed")
-    email = OutboxEmail.objects.get(kind=EmailKind.NO_SHOW_FEE)
+    [email] = rendered(OutboxEmail.objects.filter(kind=EmailKind.NO_SHOW_FEE))
     assert email.recipient == booking.client_email
     assert "A no-show fee of 25.00 USD applies" in email.text_body
     assert row.history.first().history_change_reason == "not seen"

@@ -158,12 +158,14 @@ def test_staff_ids_of_another_business_are_skipped_as_not_found(staff, other_bus
 
 
 def test_a_staff_queryset_of_everything_changes_only_their_own(session, staff, other_business):
+    """A queryset is narrowed to the actor's scope as it is resolved: another business's
+    rows are neither changed nor named (ids given by the caller are named as skipped)."""
     mine = make_booking(session=session)
     theirs = make_booking(session=make_session(business=other_business))
 
     result = services.approve_bookings(BookingRequest.objects.all(), actor=staff)
 
-    assert result.done == [mine] and result.skipped[0].booking_id == theirs.pk
+    assert result.done == [mine] and result.skipped == []
     assert refetch(theirs).status == P
 
 
@@ -247,23 +249,17 @@ def test_a_reason_the_database_cannot_store_is_bad_input(booking, staff, reason)
     assert booking.status == BookingStatus.PENDING
 
 
-def test_the_callers_filters_are_checked_again_under_the_lock(monkeypatch, booking, staff):
-    """A booking restored after "purge the deleted ones" was resolved is not purged."""
-    services.soft_delete_bookings([booking.pk], actor=staff, reason="duplicate")
-    resolve = engine.selected_ids
+def test_a_querysets_selection_is_not_sent_again_per_batch(monkeypatch, session, staff):
+    """The caller's filters are applied by the statements that lock the rows (their
+    sessions first, then the bookings); the batches load them by primary key."""
+    monkeypatch.setattr(engine, "BATCH_SIZE", 5)
+    ids = [make_booking(session=session, client_name=f"Selected {n}").pk for n in range(20)]
+    selection = BookingRequest.objects.filter(pk__in=ids, client_name__startswith="Selected")
 
-    def resolve_then_restore_elsewhere(selection):
-        ids = resolve(selection)
-        monkeypatch.setattr(engine, "selected_ids", resolve)  # once
-        services.restore_bookings([booking.pk], actor=staff, reason="mistake")
-        return ids
+    with CaptureQueriesContext(connection) as queries:
+        result = services.cancel_bookings(selection, actor=staff, notify_client=False)
 
-    monkeypatch.setattr(engine, "selected_ids", resolve_then_restore_elsewhere)
-
-    result = services.purge_bookings(
-        BookingRequest.all_objects.deleted(), actor=staff, reason="retention", confirmed=True
-    )
-
-    assert result.done_count == 0
-    assert [skip.booking_id for skip in result.skipped] == [booking.pk]
-    assert BookingRequest.objects.filter(pk=booking.pk).exists()
+    assert result.done_count == 20
+    with_selection = [q["sql"] for q in queries.captured_queries if "Selected%" in q["sql"]]
+    assert len(with_selection) == 2  # four batches
+    assert '"booking_session"' in with_selection[0].split("WHERE")[0]  # sessions first

@@ -11,6 +11,7 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus, SessionStatus
 from booking.services import exceptions as exc
 from booking.services.lifecycle import move_bookings
+from tests.booking.outbox_support import rendered
 from tests.factories import ALL_BOOKING_PERMISSIONS, make_booking, make_session, make_staff
 
 PERMISSIONS = [*ALL_BOOKING_PERMISSIONS, "move_bookingrequest"]
@@ -42,7 +43,7 @@ def test_moves_active_bookings_records_and_emails_old_and_new_time(session, targ
     assert (old.session_id, new.session_id) == (session.pk, target.pk)
     assert new.history_user == mover and new.history_change_reason == "Room change"
     assert timeline(moved)[0].what == "Moved"
-    email = OutboxEmail.objects.get()
+    [email] = rendered(OutboxEmail.objects.all())
     assert email.kind == EmailKind.MOVED and email.recipient == booking.client_email
     assert "Spin class" in email.text_body and "Evening Spin" in email.text_body
     assert "Room change" in email.text_body

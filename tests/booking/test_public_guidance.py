@@ -14,6 +14,7 @@ from django.core.cache import cache
 from booking import services
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingStatus
+from tests.booking.outbox_support import rendered
 from tests.factories import make_booking, make_business, make_session, make_staff, owner_proof
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,7 @@ def test_inside_the_deadline_it_is_still_too_late_to_cancel(client, studio):
 def test_fees_never_appear_in_a_studio_cancelled_email(booking, studio):
     desk = make_staff(businesses=(studio,))
     services.cancel_bookings(booking, actor=desk, reason="Instructor ill", notify_client=True)
-    emails = OutboxEmail.objects.filter(reference=booking.reference)
+    emails = rendered(OutboxEmail.objects.filter(reference=booking.reference))
     assert [e.kind for e in emails] == [EmailKind.STAFF_CANCELLED]
     assert POLICY not in emails[0].text_body and POLICY not in emails[0].html_body
     assert "fee" not in emails[0].text_body.lower()  # not even "no fee applies"

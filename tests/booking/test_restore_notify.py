@@ -12,6 +12,7 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingStatus
 from booking.services.actions import ACTIONS, NOTIFY_CLIENT
 from tests.booking.admin_helpers import CHANGELIST, choose, confirm, messages_of
+from tests.booking.outbox_support import rendered
 from tests.factories import make_booking, make_session
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,8 @@ def deleted(session, staff):
 
 
 def restored_emails(booking):
-    return list(OutboxEmail.objects.filter(reference=booking.reference, kind=EmailKind.RESTORED))
+    emails = OutboxEmail.objects.filter(reference=booking.reference, kind=EmailKind.RESTORED)
+    return rendered(emails)
 
 
 def test_restore_declares_the_notify_client_option():

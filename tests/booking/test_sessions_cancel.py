@@ -9,6 +9,7 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus, Session, SessionStatus
 from booking.services import exceptions as exc
 from booking.services.sessions import cancel_sessions
+from tests.booking.outbox_support import rendered
 from tests.factories import ALL_BOOKING_PERMISSIONS, make_booking, make_session, make_staff
 
 SESSION_STAFF = [*ALL_BOOKING_PERMISSIONS, "view_session", "cancel_session"]
@@ -59,7 +60,7 @@ def test_each_client_gets_one_email_saying_the_business_cancelled_the_session(se
 
     cancel_sessions(session, actor=desk, reason="Instructor ill")
 
-    emails = OutboxEmail.objects.order_by("recipient")
+    emails = rendered(OutboxEmail.objects.order_by("recipient"))
     assert [e.recipient for e in emails] == ["a@example.com", "b@example.com"]
     email = emails[0]
     assert email.kind == EmailKind.SESSION_CANCELLED

@@ -7,6 +7,7 @@ import pytest
 
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus
+from tests.booking.outbox_support import rendered
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_admin_bookings import PASSWORD, message, run_action, select
 from tests.factories import make_booking, make_business, make_session, make_staff
@@ -36,5 +37,5 @@ def test_restore_tells_the_client_their_place_is_back(live_server, browser, arti
 
     assert message(page) == "1 restored"
     assert not BookingRequest.all_objects.get(pk=ada.pk).is_deleted
-    email = OutboxEmail.objects.get(reference=ada.reference, kind=EmailKind.RESTORED)
+    [email] = rendered(OutboxEmail.objects.filter(reference=ada.reference, kind=EmailKind.RESTORED))
     assert email.subject.startswith("Your place is back")

@@ -254,6 +254,7 @@ def erase_outbox(erasure: Erasure) -> int:
             if normalize_email(email.reply_to) in addresses:
                 email.reply_to = ""
             email.subject = email.text_body = email.html_body = REDACTED
+            email.render = None  # never rendered from the client's data now
             if email.status in UNSENT:
                 email.status, email.last_error = EmailStatus.FAILED, NOT_SENT
                 email.next_attempt_at = None
@@ -270,6 +271,7 @@ def erase_outbox(erasure: Erasure) -> int:
                 "recipient",
                 "reply_to",
                 *OUTBOX_TEXT_FIELDS,
+                "render",
                 "status",
                 "next_attempt_at",
                 "updated_at",

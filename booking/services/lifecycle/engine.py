@@ -4,9 +4,13 @@ Each service of this package is an `Operation` (a rule and a change) run by
 `run`, in one transaction:
 
 1. resolve the selection to primary keys (the caller's queryset keeps its
-   filters and tenant scope, and the actor's scope is applied again here);
+   filters and tenant scope, and the actor's scope is applied again here); a
+   queryset is resolved and locked by one `SELECT … FOR UPDATE` (after its
+   sessions', see below), so its filters hold under the lock and its parameters
+   are not sent again per batch;
 2. per batch, lock the rows in primary-key order (`select_for_update`), so that
-   two concurrent calls on one booking cannot both succeed;
+   two concurrent calls on one booking cannot both succeed (a queryset's rows
+   are locked already: the batch loads them);
 3. re-check the rule for each locked booking under the lock, splitting the batch
    into bookings to change and bookings skipped with their reason;
 4. change the batch (`update`: one conditional `UPDATE` and one historical
@@ -36,12 +40,12 @@ from itertools import batched
 from typing import Any, Protocol, cast
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Field, ForeignKey, QuerySet
 from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingRequest, Business, Session
+from booking.models import BookingQuerySet, BookingRequest, Business, Session
 from booking.services import charges, history
 from booking.services import exceptions as exc
 from booking.services.ids import pk_in
@@ -107,6 +111,7 @@ def as_actor(actor: Actor) -> Actor:
 
 
 def selected_ids(bookings: Selection) -> list[int]:
+    """The selection's primary keys, sorted (`run` resolves a queryset with `lock_selection`)."""
     if isinstance(bookings, BookingRequest):
         return [bookings.pk]
     if isinstance(bookings, QuerySet):
@@ -114,21 +119,50 @@ def selected_ids(bookings: Selection) -> list[int]:
     return sorted({int(pk) for pk in bookings})
 
 
+def lock_selection(selection: QuerySet[BookingRequest], actor: Actor) -> list[int]:
+    """Resolve a queryset to primary keys and lock its rows, in one statement.
+
+    The caller's filters (and the actor's scope) are the `WHERE` of the locking
+    `SELECT … FOR UPDATE`: a row changed by a concurrent transaction is checked
+    against them again once its lock is granted (PostgreSQL re-reads it), so a
+    booking restored while "purge the deleted ones" waited is not purged. The
+    selection is sent once, however many batches follow (an admin's ticked ids
+    are one parameter each). Rows are locked in primary-key order, as batches are.
+    """
+    rows = _scoped(selection, actor)
+    return list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
+def _scoped(selection: QuerySet[BookingRequest], actor: Actor) -> BookingQuerySet:
+    """The selection within the actor's scope, as a query that can take row locks."""
+    if isinstance(selection, BookingQuerySet) and _lockable(selection):
+        rows = selection
+    else:
+        rows = BookingRequest.all_objects.filter(pk__in=selection.order_by().values("pk"))
+    return rows.for_user(actor) if actor is not None else rows
+
+
+def _lockable(selection: QuerySet[BookingRequest]) -> bool:
+    """Can the selection's own query take row locks? (Not with DISTINCT, grouping, a
+    union or a slice: those are locked through a subquery of their keys.)"""
+    query = selection.query
+    return not (query.distinct or query.combinator or query.is_sliced or query.group_by is not None)
+
+
 def lock(
     ids: tuple[int, ...],
     actor: Actor,
-    selection: QuerySet[BookingRequest] | None,
     *,
     with_policy: bool,
+    locked_already: bool = False,
 ) -> list[BookingRequest]:
+    """The batch's bookings, locked in primary-key order (unless `lock_selection` did)."""
     rows = BookingRequest.all_objects.filter(pk_in(ids))
-    if selection is not None:
-        # The caller's filters hold under the lock too: a booking restored after
-        # "purge the deleted ones" was resolved to ids is no longer purged.
-        rows = rows.filter(pk__in=selection.order_by().values("pk"))
-    if actor is not None:
-        rows = rows.for_user(actor)
-    locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
+    if not locked_already:
+        if actor is not None:
+            rows = rows.for_user(actor)
+        rows = rows.select_for_update(of=("self",))
+    locked = list(rows.order_by("pk"))
     if not with_policy:
         return locked
     # Rules about policy read each booking's session, business and settings. They
@@ -165,11 +199,17 @@ class Operation:
     counts_spots: bool = False
 
 
-def lock_sessions_of(ids: Iterable[int], *, also: Iterable[int] = ()) -> list[int]:
-    """Lock the sessions of these bookings (and `also`) in primary-key order: the first
-    lock of a call that changes both sessions' spots and bookings."""
-    of_bookings = BookingRequest.all_objects.filter(pk_in(tuple(ids))).values("session_id")
-    rows = Session.objects.filter(pk__in=of_bookings)
+def lock_sessions_of(
+    bookings: Iterable[int] | QuerySet[BookingRequest], *, also: Iterable[int] = ()
+) -> list[int]:
+    """Lock the sessions of these bookings (ids, or a queryset: one statement either
+    way) and `also`, in primary-key order: the first lock of a call that changes
+    both sessions' spots and bookings."""
+    if isinstance(bookings, QuerySet):
+        of_bookings = bookings.order_by().values("session_id")
+    else:
+        of_bookings = BookingRequest.all_objects.filter(pk_in(tuple(bookings))).values("session_id")
+    rows = Session.objects.filter(pk__in=cast(Any, of_bookings))
     also = list(also)
     if also:
         rows = rows | Session.objects.filter(pk__in=also)
@@ -191,15 +231,22 @@ def run(
 ) -> BulkResult:
     """Run `operation` (see the module); `now` and `context` are the freed spots' offers'."""
     result = BulkResult(verb=operation.verb)
-    ids = selected_ids(bookings)
     selection = bookings if isinstance(bookings, QuerySet) else None
     freed: set[int] = set()
     locked_sessions: set[int] = set()
     with transaction.atomic():
-        if ids and (operation.frees_spots or operation.counts_spots):
-            locked_sessions = set(lock_sessions_of(ids))
+        spots_change = operation.frees_spots or operation.counts_spots
+        if selection is None:
+            ids = selected_ids(bookings)
+            if ids and spots_change:
+                locked_sessions = set(lock_sessions_of(ids))
+        else:
+            if spots_change:  # sessions first: the selection's, before its bookings
+                locked_sessions = set(lock_sessions_of(_scoped(selection, actor)))
+            ids = lock_selection(selection, actor)
         for batch in batched(ids, BATCH_SIZE):
-            locked = lock(batch, actor, selection, with_policy=operation.reads_policy)
+            locked = lock(batch, actor, with_policy=operation.reads_policy,
+                          locked_already=selection is not None)  # fmt: skip
             found = {booking.pk for booking in locked}
             result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
             ready = []
@@ -288,10 +335,34 @@ def update(
 ) -> None:
     fields = {**fields, "updated_at": now}
     BookingRequest.all_objects.filter(pk_in([b.pk for b in bookings])).update(**fields)
-    for booking in bookings:
-        for name, value in fields.items():
-            setattr(booking, name, value)
+    assign(bookings, fields)
     history.record_changes(bookings, actor=actor, reason=reason, context=context, when=now)
+
+
+def assign(bookings: list[BookingRequest], fields: dict[str, Any]) -> None:
+    """Set `fields` on the in-memory bookings as the `UPDATE` set them in the database.
+
+    A relation (`cancelled_by`) gets its id and its cached object directly: the
+    descriptor's checks, per booking, cost more than the `UPDATE` itself.
+    """
+    plain: dict[str, Any] = {}
+    related: list[tuple[ForeignKey, Any]] = []
+    by_descriptor: dict[str, Any] = {}
+    for name, value in fields.items():
+        field = cast(Field, BookingRequest._meta.get_field(name))
+        if isinstance(field, ForeignKey) and name == field.name:
+            plain[field.attname] = None if value is None else value.pk
+            related.append((field, value))
+        elif isinstance(field, ForeignKey):  # an id (`session_id`): the descriptor drops the object
+            by_descriptor[name] = value
+        else:
+            plain[field.attname] = value
+    for booking in bookings:
+        booking.__dict__.update(plain)
+        for field, value in related:
+            field.set_cached_value(booking, value)
+        for name, value in by_descriptor.items():
+            setattr(booking, name, value)
 
 
 def update_with_fees(

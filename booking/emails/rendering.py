@@ -1,0 +1,132 @@
+"""Rendering queued emails outside the state change's transaction.
+
+A bulk state change (staff cancelling, deleting, restoring or moving bookings,
+marking no-shows) writes its outbox rows in its transaction, as always (the row
+exists exactly when the change was committed, and its uniqueness rule drops a
+duplicate), but without their subject and bodies: rendering 10 000 emails
+there would hold the bookings' row locks for seconds. Such a row carries
+`render`: what the templates need beyond the booking's state (the reason staff
+gave, a move's previous session). The worker renders it when it claims the row
+(`render_pending`), before sending, and stores what it sent; the row then looks
+like any other. A crash between the commit and the worker changes nothing: the
+row is queued, and the sweep hands it to a worker again.
+
+The booking is rendered as it stood when the email was queued: its historical
+record of that moment (every change writes one in its transaction; a purge
+writes the booking's final one before deleting it), with its session and
+business as they are now. With history switched off, the booking as it stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Field
+
+from booking.emails import messages
+from booking.emails.models import EmailKind, OutboxEmail
+from booking.models import BookingRequest, Session
+
+
+def render_pending(emails: Sequence[OutboxEmail]) -> None:
+    """Render the rows among `emails` that wait for it, and store what they say."""
+    pending = [email for email in emails if email.render is not None]
+    if not pending:
+        return
+    states = _bookings_as_queued(pending)
+    for email in pending:
+        kind, params = EmailKind(email.kind), email.render or {}
+        booking = states.get(email.pk)
+        if booking is None:  # neither the booking nor its history is left: the built-in body
+            context = _bare_context(email)
+            text = messages.fallback_text(context)
+            email.subject = messages.fallback_subject(context)
+            email.text_body, email.html_body = text, messages.fallback_html(text)
+        else:
+            context = messages.email_context(
+                booking,
+                kind,
+                now=email.created_at,
+                reason=params.get("reason"),
+                purged=bool(params.get("purged")),
+            )
+            context.update({k: v for k, v in params.items() if k.startswith("previous_")})
+            email.subject, email.text_body, email.html_body = messages.render(kind, context)
+        email.render = None
+    _store(pending)
+
+
+def _bookings_as_queued(emails: list[OutboxEmail]) -> dict[int, BookingRequest]:
+    """Each email's booking as it stood when the email was queued, its session and
+    business (with settings) attached; keyed by the email's id."""
+    ids = {email.booking_id for email in emails if email.booking_id is not None}
+    current = BookingRequest.all_objects.in_bulk(ids)
+    history = _history(emails, ids)
+    states: dict[int, BookingRequest] = {}
+    for email in emails:
+        if email.booking_id is None:
+            continue
+        records = [
+            r for r in history.get(email.booking_id, []) if r.history_date <= email.created_at
+        ]
+        booking = records[-1].instance if records else current.get(email.booking_id)
+        if booking is None:
+            continue
+        if records and email.booking_id in current:
+            # Not kept in history: the terms booked under (they never change).
+            booking.policy_snapshot = current[email.booking_id].policy_snapshot
+        states[email.pk] = booking
+    sessions = Session.objects.select_related("business__booking_settings").in_bulk(
+        {booking.session_id for booking in states.values()}
+    )
+    for pk, booking in list(states.items()):
+        if booking.session_id not in sessions:
+            del states[pk]
+            continue
+        BookingRequest.session.field.set_cached_value(booking, sessions[booking.session_id])
+    return states
+
+
+def _history(emails: list[OutboxEmail], ids: set[int]) -> dict[int, list[Any]]:
+    """The bookings' historical records up to the latest email's time, oldest first."""
+    by_booking: dict[int, list[Any]] = {}
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or not ids:
+        return by_booking
+    latest = max(email.created_at for email in emails)
+    records = BookingRequest.history.filter(id__in=ids, history_date__lte=latest)
+    for record in records.order_by("id", "history_date", "history_id"):
+        by_booking.setdefault(record.id, []).append(record)
+    return by_booking
+
+
+def _bare_context(email: OutboxEmail) -> dict[str, Any]:
+    """What the row itself knows, for the built-in body (its booking and session are gone)."""
+    business = email.business
+    return {
+        "kind": str(email.kind), "headline": messages.HEADLINES[EmailKind(email.kind)],
+        "reference": email.reference, "business_name": business.name,
+        "business_email": business.contact_email, "business_phone": business.contact_phone,
+        "timezone_name": business.timezone, "session_title": "", "when": "",
+        "reason": (email.render or {}).get("reason") or "", "fee_words": "", "fee_policy": "",
+        "cancel_url": "", "client_name": "", "client_email": email.recipient,
+    }  # fmt: skip
+
+
+def _column(name: str) -> str:
+    return str(cast(Field, OutboxEmail._meta.get_field(name)).column)
+
+
+def _store(emails: list[OutboxEmail]) -> None:
+    """Save the rendered subject and bodies (only where the row still waits for them)."""
+    meta, quote = OutboxEmail._meta, connection.ops.quote_name
+    columns = [quote(_column(name)) for name in ("subject", "text_body", "html_body")]
+    render = quote(_column("render"))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {' = %s, '.join(columns)} = %s, {render} = NULL "
+        f"WHERE id = %s AND {render} IS NOT NULL"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, [(e.subject, e.text_body, e.html_body, e.pk) for e in emails])
