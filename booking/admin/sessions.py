@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import admin
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -14,6 +15,7 @@ from booking.admin import move_targets
 from booking.admin.move_targets import MoveTargetsView
 from booking.admin.session_cancel import cancel_sessions_action
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
+from booking.admin.waitlist import WaitlistInline, spots_summary
 from booking.models import (
     ACTIVE_STATUSES,
     BookingQuerySet,
@@ -21,6 +23,8 @@ from booking.models import (
     Session,
     SessionCancellationJob,
     SessionStatus,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from booking.times import business_time_html
 
@@ -52,7 +56,7 @@ def latest_job(session: Session) -> SessionCancellationJob | None:
 
 @admin.register(Session)
 class SessionAdmin(TenantAdmin):
-    list_display = ["title", "business", "starts_at_local", "booked", "status_badge"]
+    list_display = ["title", "business", "starts_at_local", "booked", "waiting", "status_badge"]
     list_filter = ["status", ("business", ScopedRelatedFieldListFilter), "starts_at"]
     list_select_related = ["business"]
     # Also the booking form's session autocomplete: title and local time of each match.
@@ -61,8 +65,9 @@ class SessionAdmin(TenantAdmin):
     date_hierarchy = "starts_at"
     autocomplete_fields = ["business"]
     show_full_result_count = False
-    inlines = [BookingInline]
+    inlines = [BookingInline, WaitlistInline]
     readonly_fields = [
+        "spots",
         "status",
         "cancelled_at",
         "cancelled_by",
@@ -85,12 +90,27 @@ class SessionAdmin(TenantAdmin):
         active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
         # Each session's latest background cancellation, for its progress (one query a page).
         jobs = Prefetch("cancellation_jobs", SessionCancellationJob.objects.order_by("-pk"))
+        waiting = WaitlistEntry.objects.filter(
+            session=OuterRef("pk"), status=WaitlistStatus.WAITING
+        )
+        waiting_count = waiting.order_by().values("session").annotate(n=Count("pk")).values("n")
         return (
             super()
             .get_queryset(request)
-            .annotate(booked_count=Count("bookings", filter=active))
+            .annotate(
+                booked_count=Count("bookings", filter=active),
+                waiting_count=Coalesce(Subquery(waiting_count, output_field=IntegerField()), 0),
+            )
             .prefetch_related(jobs)
         )
+
+    @admin.display(description="Spots")
+    def spots(self, session: Session) -> str:
+        return spots_summary(session)
+
+    @admin.display(description="Waiting", ordering="waiting_count")
+    def waiting(self, session: Session) -> int:
+        return session.waiting_count  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="Bookings' cancellation")
     def cancellation_progress(self, session: Session) -> str:

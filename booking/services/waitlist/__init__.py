@@ -16,11 +16,20 @@ locked before bookings and entries, and an open offer holds its spot.
 from booking.services.waitlist.claims import OfferSummary, claim, decline, describe, find_offer
 from booking.services.waitlist.offers import expire_offers, offer_freed_spots
 from booking.services.waitlist.spots import room_in
-from booking.services.waitlist.staff import EntriesResult, join, offer_now, remove_entries
+from booking.services.waitlist.staff import (
+    EntriesResult,
+    QueueCounts,
+    join,
+    offer_now,
+    queue_counts,
+    remove_entries,
+    why_not_join,
+)
 
 __all__ = [
     "EntriesResult",
     "OfferSummary",
+    "QueueCounts",
     "claim",
     "decline",
     "describe",
@@ -29,6 +38,8 @@ __all__ = [
     "join",
     "offer_freed_spots",
     "offer_now",
+    "queue_counts",
     "remove_entries",
     "room_in",
+    "why_not_join",
 ]

@@ -72,6 +72,10 @@ def room_in(session: Session, *, now: datetime, excluding: WaitlistEntry | None 
     return rooms([session], now=now, excluding=excluding).get(session.pk, 0)
 
 
+def active_count(session: Session) -> int:
+    return BookingRequest.objects.filter(session=session).active().count()
+
+
 def takes_offers(session: Session, *, now: datetime) -> bool:
     """Whether a freed spot of `session` goes to its waitlist: a scheduled session that
     has not started, of a business whose waitlist is on."""

@@ -65,7 +65,7 @@ def _email(value: object) -> str:
 
 
 def _session(session: object, actor: Actor) -> Session:
-    """The actor's session, locked; refused unless its waitlist takes clients now."""
+    """The actor's session, locked (refusals: `why_not_join`)."""
     pk = session.pk if isinstance(session, Session) else session
     if isinstance(pk, bool) or not isinstance(pk, int) or pk < 1:
         raise exc.InvalidInput("session must be a session's id")
@@ -74,13 +74,30 @@ def _session(session: object, actor: Actor) -> Session:
     locked = spots.lock_sessions([pk]).get(pk)
     if locked is None:
         raise exc.InvalidInput("the session does not exist or is not yours")
-    if locked.business.booking_settings.waitlist_mode == WaitlistMode.OFF:
-        raise exc.PolicyForbids("this business's waitlist is off")
-    if locked.is_cancelled:
-        raise exc.InvalidTransition("the session is cancelled")
-    if locked.starts_at <= timezone.now():
-        raise exc.InvalidTransition("the session has already started")
     return locked
+
+
+def why_not_join(session: Session, email: str, *, now: datetime) -> str:
+    """Why this client may not join the session's waitlist now ("" if they may).
+
+    Reads only: the admin's add form shows it before saving; `join` asks again
+    under the session's lock."""
+    if session.business.booking_settings.waitlist_mode == WaitlistMode.OFF:
+        return "this business's waitlist is off"
+    if session.is_cancelled:
+        return "the session is cancelled"
+    if session.starts_at <= now:
+        return "the session has already started"
+    if WaitlistEntry.objects.filter(session=session, client_email__iexact=email).open().exists():
+        return "this client is already on the session's waitlist"
+    if BookingRequest.objects.filter(session=session, client_email__iexact=email).active().exists():
+        return "this client is already booked in the session"
+    return ""
+
+
+REFUSALS: dict[str, type[exc.BookingError]] = {
+    "this business's waitlist is off": exc.PolicyForbids,
+}
 
 
 def join(
@@ -107,12 +124,9 @@ def join(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _session(session, actor)
-        queue = WaitlistEntry.objects.filter(session=locked, client_email__iexact=email)
-        if queue.open().exists():
-            raise exc.InvalidTransition("this client is already on the session's waitlist")
-        booked = BookingRequest.objects.filter(session=locked, client_email__iexact=email)
-        if booked.active().exists():
-            raise exc.InvalidTransition("this client is already booked in the session")
+        refusal = why_not_join(locked, email, now=now)
+        if refusal:
+            raise REFUSALS.get(refusal, exc.InvalidTransition)(refusal)
         entry = _insert(locked, name=name, email=email, phone=phone,
                         actor=actor, context=context, now=now)  # fmt: skip
         fill(locked, now=now, actor=None, context=context)
@@ -256,3 +270,21 @@ def close_waitlists(
                reason=f"the session was cancelled: {reason}"[:1000], context=context)  # fmt: skip
         closed += 1
     return closed
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    booked: int  # active bookings
+    waiting: int
+    offered: int  # open offers
+
+
+def queue_counts(session: Session, *, now: datetime | None = None) -> QueueCounts:
+    """A session's spots and queue, for staff pages (reads only)."""
+    now = now or timezone.now()
+    entries = WaitlistEntry.objects.filter(session=session)
+    return QueueCounts(
+        booked=spots.active_count(session),
+        waiting=entries.filter(status=WaitlistStatus.WAITING).count(),
+        offered=entries.holding(now=now).count(),
+    )
