@@ -136,6 +136,8 @@ def test_editing_a_session_reads_its_times_in_the_business_zone(client, berlin, 
             "bookings-MAX_NUM_FORMS": 1000,
             "bookings-0-id": booking.pk,
             "bookings-0-session": session.pk,
+            "waitlist_entries-TOTAL_FORMS": 0,  # the session's waitlist (read only)
+            "waitlist_entries-INITIAL_FORMS": 0,
         },
     )
 
