@@ -70,3 +70,18 @@ def test_a_blank_reason_is_a_command_error(session, extra):
     with pytest.raises(CommandError, match="reason is required"):
         run("--id", str(session.pk), "--reason", "  ", *extra)
     assert Session.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
+
+
+def test_a_large_session_s_bookings_are_queued_for_the_worker(session, settings):
+    settings.SESSION_CANCEL_BACKGROUND_THRESHOLD = 2
+    for n in range(3):
+        make_booking(session=session, client_email=f"c{n}@example.com")
+
+    preview = run("--id", str(session.pk), "--reason", "Venue flooded", "--dry-run")
+    output = run("--id", str(session.pk), "--reason", "Venue flooded")
+
+    assert "its 3 active booking(s) by a background job" in preview
+    assert "3 more being cancelled in the background" in output
+    assert "queued for the worker: 0 / 3 bookings cancelled, 0 failures (waiting)" in output
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.CANCELLED
+    assert BookingRequest.objects.filter(session=session).active().count() == 3

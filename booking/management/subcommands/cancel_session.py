@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from booking.audit import RequestContext
 from booking.models import Session
-from booking.services.session_jobs import active_bookings
+from booking.services.session_jobs import active_bookings, background_threshold
 from booking.services.sessions import cancel_sessions, required_reason
 
 from .common import positive_int
@@ -39,9 +39,10 @@ def handle(
             return
         active = active_bookings([session.pk]).count()
         emails = "nobody emailed" if no_notify else "each client emailed"
+        later = " by a background job" if active > background_threshold() else ""
         command.stdout.write(
             command.style.NOTICE(
-                f"Would cancel {session} and its {active} active booking(s) ({emails}). "
+                f"Would cancel {session} and its {active} active booking(s){later} ({emails}). "
                 "Nothing was changed."
             )
         )
@@ -55,3 +56,5 @@ def handle(
     )
     style = command.style.SUCCESS if result.done else command.style.WARNING
     command.stdout.write(style(result.summary()))
+    for job in result.jobs:  # a worker (`manage.py db_worker --queue-name '*'`) runs it
+        command.stdout.write(f"Background job #{job.pk} queued for the worker: {job.progress}.")
