@@ -9,8 +9,10 @@ from django.urls import path
 from booking.api.client import views as client
 from booking.api.contract import client as client_contract
 from booking.api.contract import staff as staff_contract
+from booking.api.contract import waitlist as waitlist_contract
 from booking.api.openapi import openapi_json
 from booking.api.staff import views as staff
+from booking.api.staff import waitlist as staff_waitlist
 
 app_name = "api"
 
@@ -19,5 +21,6 @@ urlpatterns = [
     client_contract.CANCEL.path(client.cancel_booking),
     staff_contract.BOOKINGS.path(staff.booking_list),
     staff_contract.BOOKING.path(staff.booking_detail),
+    waitlist_contract.WAITLIST_ENDPOINT.path(staff_waitlist.waitlist_view),
     path("openapi.json", openapi_json, name="openapi"),
 ]

@@ -65,6 +65,8 @@ def test_document_is_valid_openapi():
         "GET /api/booking/manage/{booking_id}/",
         "PATCH /api/booking/manage/{booking_id}/",
         "DELETE /api/booking/manage/{booking_id}/",
+        "GET /api/booking/manage/waitlist/",
+        "POST /api/booking/manage/waitlist/",
         "GET /api/booking/client/{reference}/",
         "POST /api/booking/client/{reference}/cancel/",
     }

@@ -31,8 +31,8 @@ these ~400 lines of declarations, which also let the action table
 (`booking.services.actions`) feed the enums and options directly.
 """
 
-from booking.api.contract import client, staff
+from booking.api.contract import client, staff, waitlist
 
-ENDPOINTS = (*staff.ENDPOINTS, *client.ENDPOINTS)
+ENDPOINTS = (*staff.ENDPOINTS, *waitlist.ENDPOINTS, *client.ENDPOINTS)
 
 __all__ = ["ENDPOINTS"]
