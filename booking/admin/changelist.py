@@ -14,7 +14,8 @@ Here:
   offers every year, month or day between them. A period without bookings
   (a studio closed in August) would be offered too and list nothing: the
   price of not reading a long list whole. A short list (at most `COUNT_CAP`
-  rows) gets Django's exact queries, which read its rows.
+  rows) gets exact periods from the read that counts it (`count_with_days`:
+  the capped rows grouped by day), instead of Django's two more passes.
 
 Search needs no code here: on PostgreSQL, trigram indexes on the searched
 columns (migration 0006) serve Django's `icontains` search as it is.
@@ -23,14 +24,17 @@ columns (migration 0006) serve Django's `icontains` search as it is.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
+from django.db.models.functions import TruncDay
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
 from booking import clock
@@ -53,7 +57,11 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset: Any = self.object_list.order_by()  # type: ignore[attr-defined]
-        capped = queryset[: COUNT_CAP + 1].count()
+        if isinstance(self.object_list, ChangeListQuerySet):
+            # One read gives the count and, for a short list, its date hierarchy.
+            capped = self.object_list.count_with_days(COUNT_CAP + 1)
+        else:
+            capped = queryset[: COUNT_CAP + 1].count()
         if capped <= COUNT_CAP:
             count = capped
         elif connections[queryset.db].vendor != "postgresql":
@@ -108,6 +116,49 @@ class ChangeListQuerySet(BookingQuerySet):
 
     # Rows in this list, when a CappedCountPaginator counted them.
     known_count: int | None = None
+    # A short list's session starts, the earliest of each day (`count_with_days`).
+    _day_starts: list[datetime] | None = None
+
+    def _clone(self) -> Any:
+        clone = super()._clone()  # type: ignore[misc]
+        clone.known_count = self.known_count  # a clone of an empty list is empty
+        return clone
+
+    def _fetch_all(self) -> None:
+        # Django lists a one-page list without LIMIT, and the planner may not know it
+        # is empty (a business filter the user may not see): the count said so.
+        if self.known_count == 0 and self._result_cache is None:
+            self._result_cache = []
+        super()._fetch_all()
+
+    def count_with_days(self, limit: int) -> int:
+        """The rows of this list, up to `limit`, read once: how many, and (kept for the
+        date hierarchy) the earliest session start of each day they fall on, in the
+        current time zone. One `GROUP BY` over the capped rows."""
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        capped = (
+            self.order_by()
+            .annotate(hierarchy_start=F(HIERARCHY), hierarchy_day=TruncDay(HIERARCHY, tzinfo=zone))
+            .values_list("hierarchy_start", "hierarchy_day")[:limit]
+        )
+        connection = connections[self.db]
+        try:
+            sql, params = capped.query.get_compiler(self.db).as_sql()
+        except EmptyResultSet:  # `none()`, or a filter that can match nothing
+            self._day_starts = []
+            return 0
+        quote = connection.ops.quote_name
+        start, day = quote("hierarchy_start"), quote("hierarchy_day")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT MIN(capped.{start}), COUNT(*) FROM ({sql}) capped GROUP BY capped.{day}",
+                params,
+            )
+            rows = cursor.fetchall()
+        count = sum(n for _, n in rows)
+        if count < limit:
+            self._day_starts = sorted(_as_datetime(value) for value, _ in rows if value)
+        return count
 
     @property
     def is_short(self) -> bool:
@@ -121,7 +172,10 @@ class ChangeListQuerySet(BookingQuerySet):
     def session_range(self) -> tuple[datetime | None, datetime | None]:
         """The earliest and latest session start among these bookings."""
         if not hasattr(self, "_session_range"):
-            if self.is_short:
+            if self._day_starts is not None:
+                days = self._day_starts
+                self._session_range = (days[0], days[-1]) if days else (None, None)
+            elif self.is_short:
                 found = super().aggregate(first=Min(HIERARCHY), last=Max(HIERARCHY))
                 self._session_range = (found["first"], found["last"])
             else:
@@ -138,12 +192,17 @@ class ChangeListQuerySet(BookingQuerySet):
         order: Literal["ASC", "DESC"] = "ASC",
         tzinfo: tzinfo | None = None,
     ) -> Any:
-        if field_name != HIERARCHY or kind not in ("year", "month", "day") or self.is_short:
+        if field_name != HIERARCHY or kind not in ("year", "month", "day"):
+            return super().datetimes(field_name, kind, order, tzinfo)
+        zone = tzinfo or (timezone.get_current_timezone() if settings.USE_TZ else None)
+        if self._day_starts is not None and tzinfo is None:
+            found = sorted({_period(start, kind, zone) for start in self._day_starts})
+            return found if order == "ASC" else found[::-1]
+        if self.is_short:
             return super().datetimes(field_name, kind, order, tzinfo)
         first, last = self.session_range()
         if first is None or last is None:
             return []
-        zone = tzinfo or (timezone.get_current_timezone() if settings.USE_TZ else None)
         found = _periods(first, last, kind, zone)
         return found if order == "ASC" else found[::-1]
 
@@ -157,6 +216,25 @@ def _is_hierarchy_range(kwargs: dict[str, Any]) -> bool:
         and all(getattr(e, "name", None) == HIERARCHY for e in first.source_expressions)
         and all(getattr(e, "name", None) == HIERARCHY for e in last.source_expressions)
     )
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A session start as the database returned it (SQLite: text in UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if settings.USE_TZ and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _period(start: datetime, kind: str, zone: Any) -> datetime:
+    """The start of the year, month or day of `start`, in `zone`."""
+    local = clock.localtime(start, zone) if zone is not None else start
+    day = local.date()
+    day = day.replace(month=1, day=1) if kind == "year" else day
+    day = day.replace(day=1) if kind == "month" else day
+    naive = datetime(day.year, day.month, day.day)
+    return timezone.make_aware(naive, zone) if zone is not None else naive
 
 
 def _periods(first: datetime, last: datetime, kind: str, zone: Any) -> list[datetime]:

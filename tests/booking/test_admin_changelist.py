@@ -217,6 +217,37 @@ def test_a_long_list_offers_each_period_between_its_first_and_last_session(
     assert "session__starts_at__month=3" in content
 
 
+def test_a_short_list_is_read_once_for_its_count_and_its_date_hierarchy(desk, business):
+    """Exact periods (2031 has no booking, so it is not offered), without Django's
+    MIN/MAX and DISTINCT queries: the capped count's one read gives them."""
+    for year, month in ((2030, 3), (2030, 7), (2032, 1)):
+        starts_at = datetime(year, month, 1, 10, tzinfo=UTC)
+        make_booking(session=make_session(business=business, starts_at=starts_at))
+
+    with CaptureQueriesContext(connection) as queries:
+        cl = desk.get(CHANGELIST).context["cl"]
+        months = desk.get(f"{CHANGELIST}?session__starts_at__year=2030").context["cl"]
+
+    assert cl.result_count == 3
+    assert [d.year for d in cl.queryset.datetimes("session__starts_at", "year")] == [2030, 2032]
+    assert [d.month for d in months.queryset.datetimes("session__starts_at", "month")] == [3, 7]
+    sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
+    assert "MIN(" in sql  # the day's earliest start, in the count's GROUP BY
+    assert "MAX(" not in sql and "SELECT DISTINCT" not in sql
+
+
+def test_an_empty_list_reads_no_rows_after_its_count(desk, business, other_business):
+    make_booking(session=make_session(business=other_business))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = desk.get(f"{CHANGELIST}?session__business__id__exact={other_business.pk}")
+
+    assert response.status_code == 200 and list(response.context["cl"].result_list) == []
+    booking_reads = [q["sql"] for q in queries.captured_queries
+                     if q["sql"].startswith('SELECT "booking_bookingrequest"."id", ')]  # fmt: skip
+    assert booking_reads == []
+
+
 def test_staff_of_one_business_see_no_business_column(desk, booking):
     content = desk.get(CHANGELIST).content.decode()
 
