@@ -57,7 +57,7 @@ WEEKEND_CLASSES = [(8, 0, 60), (9, 30, 90), (11, 0, 60), (16, 0, 60)]
 PAST_SHARE = 0.4  # of the sessions, already over; the rest are ahead (some within a day)
 
 
-def _day_slots(day: date, tz: ZoneInfo) -> list[tuple[datetime, timedelta]]:
+def day_slots(day: date, tz: ZoneInfo) -> list[tuple[datetime, timedelta]]:
     classes = WEEKEND_CLASSES if day.weekday() >= 5 else WEEKDAY_CLASSES
     return [
         (datetime.combine(day, time(hour, minute), tzinfo=tz), timedelta(minutes=length))
@@ -80,8 +80,8 @@ def timetable(
     for direction, wanted in ((-1, wanted_past), (1, count - wanted_past)):
         taken, offset = 0, 0
         while taken < wanted:
-            day_slots = _day_slots(today + timedelta(days=offset * direction), tz)
-            for start, length in day_slots[::direction]:
+            slots = day_slots(today + timedelta(days=offset * direction), tz)
+            for start, length in slots[::direction]:
                 over = start + length <= now
                 ahead = start >= now + timedelta(hours=1)
                 if taken < wanted and (over if direction < 0 else ahead) and rng.random() < 0.8:
@@ -288,7 +288,7 @@ def create_fee_examples(business: Business, *, now: datetime | None = None) -> l
     waived), a staff cancellation charged the fee, a no-show and an attendance."""
     now = now or timezone.now()
     two_days_ago = timezone.localtime(now, business.tzinfo).date() - timedelta(days=2)
-    starts_at, _ = _day_slots(two_days_ago, business.tzinfo)[2]  # a mid-morning class
+    starts_at, _ = day_slots(two_days_ago, business.tzinfo)[2]  # a mid-morning class
     session = Session(
         business=business, title="Sunday Long Ride", starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=90), capacity=12, price=Decimal("20.00"),

@@ -192,19 +192,24 @@ def cancellation_report(
                 fees_waived=_money(item["fees_waived"]),
                 currency=item["session__business__currency"],
             )
-        reasons = (
-            weekly.filter(CANCELLED)
-            .exclude(cancellation_reason="")
-            .values("week", "session__business", "cancellation_reason")
-            .annotate(count=Count("pk"))
-            .order_by("-count", "cancellation_reason")
-        )
-        for reason in reasons:
-            row = rows.get((reason["session__business"], _as_date(reason["week"], tz)))
-            if row is not None and len(row.reasons) < TOP_REASONS:
-                row.reasons.append((reason["cancellation_reason"], reason["count"]))
+        _add_reasons(rows, weekly, tz)
         _add_waitlist(rows, in_zone, tz)
     return sorted(rows.values(), key=lambda row: (row.business.casefold(), row.week_start))
+
+
+def _add_reasons(rows: dict[tuple[int, date], WeekRow], weekly: QuerySet, tz: ZoneInfo) -> None:
+    """The most common cancellation reasons of each row's week."""
+    reasons = (
+        weekly.filter(CANCELLED)
+        .exclude(cancellation_reason="")
+        .values("week", "session__business", "cancellation_reason")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "cancellation_reason")
+    )
+    for reason in reasons:
+        row = rows.get((reason["session__business"], _as_date(reason["week"], tz)))
+        if row is not None and len(row.reasons) < TOP_REASONS:
+            row.reasons.append((reason["cancellation_reason"], reason["count"]))
 
 
 def _add_waitlist(rows: dict[tuple[int, date], WeekRow], bookings: QuerySet, tz: ZoneInfo) -> None:

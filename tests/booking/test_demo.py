@@ -107,8 +107,9 @@ def test_demo_loads_the_business_its_data_and_logins(db, debug, settings):
 
     business = Business.objects.get(slug=DEMO_SLUG)
     assert business.booking_settings.cancellation_deadline_hours == 24
-    assert business.sessions.count() == 56 + 1  # and the past class showing fees
-    assert BookingRequest.all_objects.filter(session__business=business).count() == 280 + 6
+    # and the past class showing fees, and the two waitlist classes (full, past)
+    assert business.sessions.count() == 56 + 1 + 2
+    assert BookingRequest.all_objects.filter(session__business=business).count() == 280 + 6 + 13
     desk = get_user_model().objects.get(username="desk")
     assert desk.is_staff and not desk.is_superuser
     assert list(desk.businesses.all()) == [business]
