@@ -72,8 +72,8 @@ def _state_notice(entry: WaitlistEntry, *, now: datetime, refusal: str) -> Notic
     if entry.status == WaitlistStatus.CLAIMED:
         return None  # the claimed page says it
     if entry.status == WaitlistStatus.DECLINED:
-        return Notice("You passed this spot on", "It was offered to the next person on the "
-                      "waitlist. Changed your mind? Contact the business:", contact=True,
+        return Notice("You passed this spot on", "It goes to the next person on the waitlist. "
+                      "Changed your mind? Contact the business:", contact=True,
                       kind="info")  # fmt: skip
     if entry.status == WaitlistStatus.REMOVED:
         return Notice("You are no longer on this waitlist", f"{name} removed you from it. "

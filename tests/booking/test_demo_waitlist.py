@@ -67,7 +67,7 @@ def test_cancelling_in_the_full_class_offers_the_spot_to_the_next_client(busines
     session = business.sessions.get(title=FULL_CLASS)
     booking = session.bookings.active().order_by("pk").first()
     cancel_booking_as_client(reference=booking.reference, proof=Proof(email=booking.client_email))
-    waitlist.expire_offers()  # the worker's sweep, should the cancel not have offered it already
+    # In the same transaction as the cancel: no worker needed.
     statuses = list(
         session.waitlist_entries.order_by("created_at").values_list("status", flat=True)
     )
