@@ -72,6 +72,12 @@ def ada(business, staff):
     carol = make_booking(
         session=session, client_name="Carol", client_email="carol@example.com", client_phone=""
     )
+    # On a waitlist too, offered a free spot at once (an offer email names her).
+    yoga = make_session(business=business, title="Yoga", capacity=1)
+    services.waitlist.join(
+        yoga, client_name="Ada Lovelace", client_email="Ada@example.com",
+        client_phone="07700 900123", actor=None, context=CLIENT,
+    )  # fmt: skip
     return {"first": first, "purged": purged, "bob": bob, "carol": carol}
 
 
@@ -220,7 +226,8 @@ def test_erasure_queries_are_batched(ada, superuser, business, django_assert_max
     session = make_session(business=business)
     for _ in range(40):
         make_booking(session=session, client_name="Ada Lovelace", client_email="ada@example.com")
-    with django_assert_max_num_queries(20):
+    # 6 of them the waitlist's (find, lock, count the records, redact them, update, record).
+    with django_assert_max_num_queries(26):
         result = erase_client_data(email="ada@example.com", actor=superuser)
     assert len(result.booking_ids) == 42
 
@@ -344,3 +351,17 @@ def test_a_job_deleted_while_it_ran_leaves_no_file(ada, superuser, media_root):
     ExportJob.objects.filter(pk=job.pk).delete()  # an erasure, while the worker wrote it
     run_job(job)
     assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
+def test_the_clients_waitlist_entries_and_their_records_are_erased(ada, superuser):
+    from booking.waitlist.models import WaitlistEntry
+
+    [entry] = WaitlistEntry.objects.all()
+    erase_client_data(phone="+44 7700 900123", actor=superuser, reason="asked")
+
+    entry.refresh_from_db()
+    assert (entry.client_name, entry.client_email, entry.client_phone) == (ERASED_NAME, "", "")
+    assert entry.status == "offered"  # the facts stay
+    assert {r.client_email for r in entry.history.all()} == {""}
+    latest = entry.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (superuser, "asked")

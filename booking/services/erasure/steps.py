@@ -31,6 +31,7 @@ from booking.models import BookingRequest
 from booking.phones import MIN_PHONE_DIGITS, national_digits
 from booking.services import history
 from booking.services.identity import normalize_email
+from booking.waitlist.models import WaitlistEntry
 
 BATCH_SIZE = 1000
 M = TypeVar("M", bound=Model)
@@ -281,6 +282,55 @@ def erase_outbox(erasure: Erasure) -> int:
     return changed
 
 
+def _own_entries(erasure: Erasure) -> list[int]:
+    """The client's waitlist entries: by email, by phone (any format), or by their booking."""
+    candidates = WaitlistEntry.objects.filter(
+        reduce(or_, (Q(client_email__iexact=e) for e in erasure.emails if e), Q(pk__in=[]))
+        | erasure.text_mentions("client_phone")
+        | Q(booking_id__in=erasure.booking_ids)
+    )
+    emails = {normalize_email(e) for e in erasure.emails if e}
+    phones = {national_digits(p) for p in erasure.phones} - {""}
+    booked = set(erasure.booking_ids)
+    return [
+        pk
+        for pk, email, phone, booking_id in candidates.values_list(
+            "pk", "client_email", "client_phone", "booking_id"
+        )
+        if normalize_email(email) in emails
+        or (phone and national_digits(phone) in phones)
+        or booking_id in booked
+    ]
+
+
+def erase_waitlist(erasure: Erasure) -> int:
+    """Waitlist entries: the client's own lose name, email and phone, in the row and in
+    every historical record; each gets a record of the erasure (who, why, from where)."""
+    ids = _own_entries(erasure)
+    records = WaitlistEntry.history.model.objects
+    changed = 0
+    for batch in erasure.batches(ids):
+        locked = erasure.locked(WaitlistEntry.objects.filter(pk__in=batch))
+        changed += len(locked) + records.filter(id__in=batch).count()
+        if erasure.dry_run:
+            continue
+        records.filter(id__in=batch).update(
+            client_name=ERASED_NAME, client_email="", client_phone=""
+        )
+        for entry in locked:
+            entry.client_name, entry.client_email, entry.client_phone = ERASED_NAME, "", ""
+        WaitlistEntry.objects.bulk_update(locked, ["client_name", "client_email", "client_phone"])
+        WaitlistEntry.history.bulk_history_create(
+            locked,
+            update=True,
+            default_user=erasure.actor,
+            default_change_reason=erasure.reason,
+            default_date=erasure.now,
+            custom_historical_attrs=erasure.context.as_history_attrs(),
+        )
+    return changed
+
+
 def erase_admin_log(erasure: Erasure) -> int:
     """The admin's log entries of the client's bookings name them (`str(booking)`)."""
     if not apps.is_installed("django.contrib.admin"):
@@ -313,6 +363,7 @@ ERASURE_STEPS: dict[str, ErasureStep] = {
     "bookings": erase_bookings,
     "historical records": erase_booking_history,
     "emails": erase_outbox,
+    "waitlist entries and their records": erase_waitlist,
     "admin log entries": erase_admin_log,
     "export files": erase_export_files,
 }
