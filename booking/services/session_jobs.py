@@ -2,10 +2,11 @@
 
 `run_cancellation_job(job_id)` is what the task runs (`booking.sessions.tasks`).
 It walks the session's active bookings in primary-key order, a chunk of
-`SESSION_CANCEL_CHUNK_SIZE` at a time; each chunk is one transaction that locks
-its bookings, cancels them as a staff cancellation (`cancel_as_staff`: re-checked
-under the lock, one historical record and one email each, written to the outbox
-in the same transaction) and adds its counts to the job. So a crash, a killed
+`SESSION_CANCEL_CHUNK_SIZE` at a time; each chunk is one transaction that
+cancels them as a staff cancellation (`cancel_as_staff`: the session locked, then
+the bookings, each re-checked under its lock, one historical record and one
+email each, written to the outbox in the same transaction) and adds its counts
+to the job. So a crash, a killed
 worker or a failed chunk loses nothing but the chunk in flight, which rolled back
 whole: its bookings are still active, and no email of it was queued.
 
@@ -82,11 +83,12 @@ def _cancel_chunk(job: SessionCancellationJob, *, after: int) -> int | None:
     """One locked chunk after primary key `after`: its last key, or None when none is left."""
     size = settings.SESSION_CANCEL_CHUNK_SIZE
     with transaction.atomic():
+        # Not locked here: `cancel_as_staff` locks the session, then these bookings
+        # (sessions before bookings, as on every path), and re-checks each under its lock.
         ids = list(
             active_bookings([job.session_id])
             .filter(pk__gt=after)
             .order_by("pk")
-            .select_for_update()
             .values_list("pk", flat=True)[:size]
         )
         if not ids:
