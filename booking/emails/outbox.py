@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from booking.emails.models import EmailStatus, OutboxEmail
 from booking.emails.tasks import enqueue_batch, enqueue_ids
-from booking.models import BookingRequest, Business, Session
+from booking.models import BookingRequest, BookingSettings, Business, Session
 from booking.services.ids import any_of
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def queue_to_render(
     batch: uuid.UUID,
     now: datetime,
     render: dict[str, Any],
+    if_business_sends: bool = False,
 ) -> None:
     """Queue one email of `kind` to each booking's client, to be rendered by the worker.
 
@@ -77,6 +78,8 @@ def queue_to_render(
     business), with `render` (what the templates need beyond the booking's
     recorded state) and no subject or body yet (`booking.emails.rendering`). A
     duplicate of an existing email is dropped by the unique constraint, as in `queue`.
+    `if_business_sends`: only the bookings whose business sends cancellation emails
+    (read here, so the caller need not load the bookings' policy).
     """
     if not booking_ids:
         return
@@ -100,8 +103,15 @@ def queue_to_render(
         f"{', '.join(selected.values())} "
         f"FROM {quote(BookingRequest._meta.db_table)} b "
         f"JOIN {quote(Session._meta.db_table)} s ON s.id = b.session_id "
-        f"JOIN {quote(Business._meta.db_table)} z ON z.id = s.business_id WHERE "
+        f"JOIN {quote(Business._meta.db_table)} z ON z.id = s.business_id "
     )
+    if if_business_sends:
+        prefix += (
+            f"JOIN {quote(BookingSettings._meta.db_table)} p ON p.business_id = s.business_id "
+            f"WHERE p.{quote(_column(BookingSettings, 'send_cancellation_emails'))} AND "
+        )
+    else:
+        prefix += "WHERE "
     with connection.cursor() as cursor:
         for chunk in batched(booking_ids, INSERT_BATCH_SIZE):
             where, params = any_of(connection, "b.id", chunk)
@@ -111,6 +121,10 @@ def queue_to_render(
 
 def _field(name: str) -> Field:
     return cast(Field, OutboxEmail._meta.get_field(name))
+
+
+def _column(model: Any, name: str) -> str:
+    return str(cast(Field, model._meta.get_field(name)).column)
 
 
 def resend(emails: QuerySet[OutboxEmail], *, now: datetime | None = None) -> int:

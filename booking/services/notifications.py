@@ -78,14 +78,14 @@ def bookings_cancelled(
         return
     now = timezone.now()
     batch = outbox.new_batch()
-    sending = [booking for booking in bookings if _sends_emails(booking)]
     if not by_client:
+        # The business's switch is read by the insert: the bookings' policy need not be loaded.
         kind = EmailKind.SESSION_CANCELLED if session_cancelled else EmailKind.STAFF_CANCELLED
-        _queue_to_render(sending, kind, lambda b: f"cancelled:{_stamp(b.cancelled_at)}",
-                         batch=batch, now=now)  # fmt: skip
+        _queue_to_render(bookings, kind, lambda b: f"cancelled:{_stamp(b.cancelled_at)}",
+                         batch=batch, now=now, if_business_sends=True)  # fmt: skip
         return
     emails: list[OutboxEmail] = []
-    for booking in sending:
+    for booking in [booking for booking in bookings if _sends_emails(booking)]:
         key = f"cancelled:{_stamp(booking.cancelled_at)}"
         emails.append(messages.build(booking, EmailKind.CLIENT_CANCELLED,
                                      dedupe_key=key, batch=batch, now=now))  # fmt: skip
@@ -105,9 +105,11 @@ def _queue_to_render(
     reason: str | None = None,
     purged: bool = False,
     previous: dict[int, Session] | None = None,
+    if_business_sends: bool = False,
 ) -> None:
     """Queue `kind` to each booking's client, rendered later by the worker: one insert
-    per distinct dedupe key and previous session (a bulk change has one or a few)."""
+    per distinct dedupe key and previous session (a bulk change has one or a few).
+    `if_business_sends`: only where the business sends cancellation emails."""
     groups: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for booking in bookings:
         before = previous[booking.pk].pk if previous else None
@@ -121,7 +123,7 @@ def _queue_to_render(
             tz = session.business.timezone
             render["previous_when"] = messages.local_time(session.starts_at, tz)
         outbox.queue_to_render(ids, kind=kind, dedupe_key=key, batch=batch, now=now,
-                               render=render)  # fmt: skip
+                               render=render, if_business_sends=if_business_sends)  # fmt: skip
 
 
 def bookings_removed(

@@ -131,8 +131,9 @@ def cancel_as_staff(
         )
 
     check = lambda b: rules.check_status_change(b, BookingStatus.CANCELLED)  # noqa: E731
-    # A staff cancellation's rule is about status alone; the policy says whether
-    # the client is emailed, and the booking's terms what a charged fee is.
-    operation = Operation("cancelled", check, apply, reads_policy=notify_client or charge_fee,
+    # A staff cancellation's rule is about status alone; the booking's terms say what
+    # a charged fee is. Whether the client is emailed (the business's switch) is
+    # read by the outbox's insert, so the emails need no policy loaded here.
+    operation = Operation("cancelled", check, apply, reads_policy=charge_fee,
                           frees_spots=True)  # fmt: skip
     return change.run(operation, bookings)
