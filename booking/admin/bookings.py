@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -168,11 +168,20 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        """Django's search, or the same phone number typed in any format."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if looks_like_phone(search_term):
-            results |= cast(BookingQuerySet, queryset).with_phone(search_term, user=request.user)
-        return results, may_have_duplicates
+        """Django's search; a phone number is searched whole, in any format.
+
+        A term written like a phone number is not split into words ("+49", "151"
+        would each match most bookings, and at a chain's scale read them all): it
+        matches a booking whose number has the same E.164 form (indexed), whose
+        number as stored contains it as typed (a trigram index on PostgreSQL), or
+        whose reference it is.
+        """
+        if not looks_like_phone(search_term):
+            return super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        same_number = cast(BookingQuerySet, queryset).with_phone(term, user=request.user)
+        as_typed = queryset.filter(Q(client_phone__icontains=term) | Q(reference__iexact=term))
+        return same_number | as_typed, False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)

@@ -68,6 +68,16 @@ def test_search_by_reference_name_email_and_phone(desk, session, term):
     assert listed(desk, f"?q={term}") == {wanted.reference}
 
 
+def test_a_phone_number_is_searched_whole_not_word_by_word(desk, session):
+    wanted = make_booking(session=session, client_phone="+44 7700 900999")
+    # Every word of the term is somewhere in this one's number, but it is another number.
+    make_booking(session=session, client_phone="+44 900999 7700 1")
+
+    assert listed(desk, "?q=7700+900999") == {wanted.reference}
+    assert listed(desk, "?q=%2B447700900999") == {wanted.reference}  # another format
+    assert listed(desk, f"?q={wanted.reference}") == {wanted.reference}
+
+
 def test_status_and_business_filters(desk, business, session):
     approved = make_booking(session=session, status=BookingStatus.APPROVED)
     make_booking(session=session)
