@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from booking.services import rules
+from booking.services.waitlist import spots
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -78,7 +79,8 @@ class SessionTimeFilter(admin.SimpleListFilter):
 
 
 class BookingForm(forms.ModelForm):
-    """The add and change form: a booking goes only into a session that takes bookings."""
+    """The add and change form: a booking goes only into a session that takes bookings
+    and has a spot nobody holds (the service counts it again under the session's lock)."""
 
     def clean_session(self) -> Any:
         session = self.cleaned_data.get("session")
@@ -86,6 +88,12 @@ class BookingForm(forms.ModelForm):
             refusal = rules.check_takes_bookings(session)
             if refusal is not None:
                 raise ValidationError(capfirst(refusal.message) + ".", code="session_cancelled")
+            takes_spot = self.instance.pk is None or self.instance.is_active
+            if takes_spot and spots.room_in(session, now=timezone.now()) < 1:
+                raise ValidationError(
+                    "The session is full (its waitlist's open offers hold their spots).",
+                    code="session_full",
+                )
         return session
 
 

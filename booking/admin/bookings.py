@@ -219,7 +219,12 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         """Edits go through the service: the row is locked and only the edited
         fields are written, so a cancel or soft delete committed meanwhile stays."""
         if not change:
-            return super().save_model(request, obj, form, change)
+            try:  # into a spot nobody holds, counted under the session's lock
+                details.add_booking(obj, actor=request.user,
+                                    context=RequestContext.from_request(request))  # fmt: skip
+            except BookingError as error:  # a race the form's check could not see
+                raise PermissionDenied(error.message) from error
+            return None
         try:
             saved = details.update_booking_details(
                 obj.pk,

@@ -180,3 +180,43 @@ def test_cancelling_the_session_closes_its_waitlist(full, waiting, desk):
     assert entry.history.first().history_change_reason == (
         "the session was cancelled: Instructor ill"
     )
+
+
+def test_editing_a_bookings_session_counts_spots_and_offers_the_one_it_leaves(
+    full, waiting, desk, business
+):
+    from booking.services.details import update_booking_details
+    from booking.services.exceptions import InvalidTransition
+
+    roomy = make_session(business=business, capacity=5)
+    booking = full.occupants[0]
+    update_booking_details(booking.pk, actor=desk, changes={"session": roomy})
+
+    assert status_of(waiting) == WaitlistStatus.OFFERED  # the spot it left
+    other = make_booking(session=roomy, client_email="other@x.org")
+    with pytest.raises(InvalidTransition, match="the session is full"):
+        update_booking_details(other.pk, actor=desk, changes={"session": full})
+
+
+def test_a_new_booking_needs_a_spot_nobody_holds(full, waiting, desk):
+    from booking.services.details import add_booking
+    from booking.services.exceptions import InvalidTransition
+
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)  # the offer holds the spot
+    new = BookingRequest(session=full, client_name="N", client_email="n@x.org")
+    with pytest.raises(InvalidTransition, match="the session is full"):
+        add_booking(new, actor=desk)
+    assert BookingRequest.objects.filter(session=full).active().count() == 1
+
+
+def test_the_admin_add_form_refuses_a_full_session(client, full, business):
+    perms = [*ALL_BOOKING_PERMISSIONS, "add_bookingrequest", "view_session"]
+    client.force_login(make_staff(businesses=(business,), permissions=perms))
+    response = client.post(
+        "/admin/booking/bookingrequest/add/",
+        {"session": full.pk, "client_name": "N", "client_email": "n@x.org", "client_phone": "",
+         "emails-TOTAL_FORMS": 0, "emails-INITIAL_FORMS": 0},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "The session is full" in response.content.decode()
+    assert BookingRequest.objects.filter(session=full).count() == 2
