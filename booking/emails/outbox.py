@@ -112,11 +112,14 @@ def queue_to_render(
         )
     else:
         prefix += "WHERE "
+    inserted = 0
     with connection.cursor() as cursor:
         for chunk in batched(booking_ids, INSERT_BATCH_SIZE):
             where, params = any_of(connection, "b.id", chunk)
             cursor.execute(f"{prefix}{where} {ignore}", [*values, *params])
-    transaction.on_commit(partial(enqueue_batch, batch), robust=True)
+            inserted += max(cursor.rowcount, 0)
+    if inserted:  # none when the business sends no emails, or all were queued already
+        transaction.on_commit(partial(enqueue_batch, batch), robust=True)
 
 
 def _field(name: str) -> Field:

@@ -72,13 +72,10 @@ def _bookings_as_queued(emails: list[OutboxEmail]) -> dict[int, BookingRequest]:
         records = [
             r for r in history.get(email.booking_id, []) if r.history_date <= email.created_at
         ]
-        booking = records[-1].instance if records else current.get(email.booking_id)
-        if booking is None:
-            continue
-        if records and email.booking_id in current:
-            # Not kept in history: the terms booked under (they never change).
-            booking.policy_snapshot = current[email.booking_id].policy_snapshot
-        states[email.pk] = booking
+        now = current.get(email.booking_id)
+        booking = _from_record(records[-1], now) if records else now
+        if booking is not None:
+            states[email.pk] = booking
     sessions = Session.objects.select_related("business__booking_settings").in_bulk(
         {booking.session_id for booking in states.values()}
     )
@@ -88,6 +85,18 @@ def _bookings_as_queued(emails: list[OutboxEmail]) -> dict[int, BookingRequest]:
             continue
         BookingRequest.session.field.set_cached_value(booking, sessions[booking.session_id])
     return states
+
+
+def _from_record(record: Any, current: BookingRequest | None) -> BookingRequest:
+    """The booking as its historical record has it (the record's tracked fields; the
+    terms booked under, which history leaves out and which never change, from the
+    booking while it exists). Built here rather than by simple-history's `instance`,
+    which would fetch the left-out field with one query per record."""
+    tracked = BookingRequest.history.model.tracked_fields
+    booking = BookingRequest(**{field.attname: getattr(record, field.attname) for field in tracked})
+    booking.policy_snapshot = current.policy_snapshot if current is not None else None
+    booking._state.adding = False
+    return booking
 
 
 def _history(emails: list[OutboxEmail], ids: set[int]) -> dict[int, list[Any]]:

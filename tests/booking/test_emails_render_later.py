@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services
+from booking.emails import rendering
 from booking.emails.models import EmailKind, EmailStatus, OutboxEmail
 from booking.emails.outbox import sweep
 from booking.models import BookingStatus
@@ -112,3 +113,33 @@ def test_a_purged_booking_is_rendered_from_its_final_record(
     [message] = mail.outbox
     assert message.to == [ada.client_email] and ada.reference in message.body
     assert "Spam" in message.body and "Evening Flow" in message.body
+
+
+def test_rendering_a_chunk_costs_the_same_queries_whatever_its_size(studio, desk):
+    session = make_session(business=studio)
+
+    def queries_to_render(count):
+        OutboxEmail.objects.all().delete()
+        made = [make_booking(session=session, client_email=f"n{count}-{n}@example.com")
+                for n in range(count)]  # fmt: skip
+        services.cancel_bookings(ids(made), actor=desk, reason="Closed")
+        rows = list(OutboxEmail.objects.all())
+        with CaptureQueriesContext(connection) as queries:
+            rendering.render_pending(rows)
+        assert all(row.subject and row.render is None for row in rows)
+        return len(queries.captured_queries)
+
+    assert queries_to_render(2) == queries_to_render(20)
+
+
+def test_a_business_that_sends_no_emails_gets_no_rows_and_no_task(
+    bookings, desk, studio, django_capture_on_commit_callbacks
+):
+    studio.booking_settings.send_cancellation_emails = False
+    studio.booking_settings.save()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.cancel_bookings(ids(bookings), actor=desk, reason="Closed")
+
+    assert not OutboxEmail.objects.exists()
+    assert callbacks == []  # no task enqueued for an empty batch
