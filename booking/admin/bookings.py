@@ -187,12 +187,6 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
         queryset = super().get_queryset(request)
         return ChangeListQuerySet(model=queryset.model, query=queryset.query, using=queryset.db)
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        # The widest page: at a laptop's 1366 px the navigation sidebar would leave the
-        # table about 700 px; Home and the breadcrumbs lead everywhere it does.
-        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
-        return super().changelist_view(request, context)
-
     # --- Columns for staff of one business ------------------------------------
     def get_list_display(self, request: HttpRequest) -> Any:
         """Staff of one business need no business column: every row would repeat it."""

@@ -113,6 +113,13 @@ class TenantAdmin(StrictChangeListMixin, SimpleHistoryAdmin):
     object_history_list_template = "admin/booking/history_list.html"
 
     # --- Rows -------------------------------------------------------------
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        # Lists are the widest pages: at a laptop's 1366 px the navigation sidebar would
+        # leave a table about 700 px and push its last columns (a session's status) out
+        # of sight; Home and the breadcrumbs lead everywhere it does.
+        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = getattr(self.model, self.manager_name).for_user(request.user)
         ordering = self.get_ordering(request)

@@ -38,6 +38,10 @@ def test_cancel_a_session_and_read_the_summary(live_server, browser, artifacts):
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/booking/session/")
     page.screenshot(path=artifacts / "01-sessions.png")
+    # The whole table fits a laptop's screen: the Status column is not scrolled out of sight.
+    results = page.locator("#changelist .results")
+    assert results.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert page.locator("#result_list th.column-status_badge").is_visible()
 
     row = page.locator("#result_list tr", has_text="Morning Spin")
     row.locator("input.action-select").check()
