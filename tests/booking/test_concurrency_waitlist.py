@@ -163,3 +163,71 @@ def test_paths_that_lock_sessions_and_bookings_never_deadlock():
     # be a database error.
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert all(isinstance(o, exc.InvalidTransition) for o in errors), outcomes
+
+
+def test_auto_enrolment_restores_and_moves_in_racing_never_overbook():
+    """In `auto` mode a freed spot is booked at once; restores and moves want it too."""
+    from booking.services import restore_bookings, soft_delete_bookings
+    from booking.services.lifecycle import move_bookings
+    from booking.waitlist.models import WaitlistMode
+
+    business = make_business(waitlist_mode=WaitlistMode.AUTO)
+    staff = make_staff(businesses=(business,))
+    session = make_session(business=business, capacity=3, starts_in=timedelta(days=2))
+    occupants = [
+        make_booking(session=session, status=BookingStatus.APPROVED, client_email=f"o{n}@x.org")
+        for n in range(3)
+    ]
+    deleted = [
+        make_booking(session=session, status=BookingStatus.APPROVED, client_email=f"r{n}@x.org")
+        for n in range(2)
+    ]
+    soft_delete_bookings([b.pk for b in deleted], actor=None, reason="by mistake")
+    elsewhere = make_session(business=business, capacity=10)
+    movers = [make_booking(session=elsewhere, client_email=f"m{n}@x.org") for n in range(3)]
+    # One client waits: of the three spots freed, two go to restores and moves, racing.
+    waitlist.join(session, client_name="W", client_email="w@x.org", actor=None)
+    deadline = time.monotonic() + RUN_FOR
+    seen: list[tuple[int, int]] = []
+
+    def keep_trying(call) -> int:
+        done = 0
+        while time.monotonic() < deadline:
+            done += call().done_count
+            time.sleep(0.02)
+        return done
+
+    def work(i: int):
+        if i == 0:
+            while time.monotonic() < deadline:
+                seen.append(held(session.pk))
+            return "watched"
+        if i == 1:
+            for booking in occupants:
+                cancel_bookings([booking.pk], actor=staff)
+                time.sleep(0.3)
+            return "cancelled"
+        if i == 2:
+            return keep_trying(lambda: restore_bookings([b.pk for b in deleted], actor=staff))
+        if i == 3:
+            return keep_trying(
+                lambda: move_bookings(
+                    [m.pk for m in movers], actor=staff, session=session.pk, notify_client=False
+                )
+            )
+        count = 0
+        while time.monotonic() < deadline:
+            count += waitlist.expire_offers()
+            time.sleep(0.05)
+        return count
+
+    outcomes = at_once(work, threads=5)
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert len(seen) > 10
+    assert all(active <= 3 for active, _ in seen), max(seen)
+    assert BookingRequest.objects.filter(session=session).active().count() == 3
+    claimed = WaitlistEntry.objects.filter(status=WaitlistStatus.CLAIMED)
+    from_waitlist = BookingRequest.objects.filter(session=session, client_email__startswith="w")
+    assert from_waitlist.count() == claimed.count() == 1
+    assert outcomes[2] + outcomes[3] == 2  # restored and moved in: the two other spots

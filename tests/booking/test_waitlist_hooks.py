@@ -220,3 +220,15 @@ def test_the_admin_add_form_refuses_a_full_session(client, full, business):
     assert response.status_code == 200
     assert "The session is full" in response.content.decode()
     assert BookingRequest.objects.filter(session=full).count() == 2
+
+
+def test_purging_a_booking_made_from_the_waitlist_keeps_the_entry(full, waiting, desk, business):
+    business.booking_settings.waitlist_mode = WaitlistMode.AUTO
+    business.booking_settings.save()
+    services.cancel_bookings([full.occupants[0].pk], actor=desk)
+    booking = WaitlistEntry.objects.get(pk=waiting.pk).booking
+
+    services.purge_bookings([booking.pk], actor=desk, reason="test data", confirmed=True)
+
+    entry = WaitlistEntry.objects.get(pk=waiting.pk)
+    assert (entry.status, entry.booking_id) == (WaitlistStatus.CLAIMED, None)
