@@ -92,7 +92,7 @@ def _from_record(record: Any, current: BookingRequest | None) -> BookingRequest:
     terms booked under, which history leaves out and which never change, from the
     booking while it exists). Built here rather than by simple-history's `instance`,
     which would fetch the left-out field with one query per record."""
-    tracked = BookingRequest.history.model.tracked_fields
+    tracked = type(record).tracked_fields
     booking = BookingRequest(**{field.attname: getattr(record, field.attname) for field in tracked})
     booking.policy_snapshot = current.policy_snapshot if current is not None else None
     booking._state.adding = False
