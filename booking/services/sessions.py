@@ -35,11 +35,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -224,6 +224,38 @@ def queue_job(
     # once the session's cancellation is committed.
     cancel_session_bookings.enqueue(job.pk)
     return job
+
+
+# A job not started, or not finished, this long after it was (re)queued was left
+# by a lost worker (or its task by a crash before the enqueue): the sweep queues it again.
+STRANDED_AFTER = timedelta(minutes=5)
+
+
+def resume_stranded_jobs(*, now: datetime | None = None,
+                         stranded_after: timedelta = STRANDED_AFTER) -> int:  # fmt: skip
+    """Queue again the session cancellations a lost worker left behind; returns how many.
+
+    The outbox sweep (`manage.py send_queued_emails --every 60`, beside the
+    worker) calls it each round, so a job whose worker was killed finishes without
+    an operator. A job still running (a very large session) may get a second run
+    beside it, which is harmless: every run picks only bookings still active and
+    re-checks each under its lock, and the outbox sends each email once. Jobs that
+    stopped on an error stay `failed` for staff to see; running the action again
+    resumes them.
+    """
+    now = now or timezone.now()
+    before = now - stranded_after
+    unfinished = [SessionCancellationJob.Status.PENDING, SessionCancellationJob.Status.RUNNING]
+    jobs = SessionCancellationJob.objects.filter(status__in=unfinished).filter(
+        Q(started_at__lt=before) | Q(started_at__isnull=True, created_at__lt=before)
+    )
+    with transaction.atomic():
+        ids = list(jobs.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        # `started_at` becomes the time it was queued again, so the next round waits.
+        SessionCancellationJob.objects.filter(pk__in=ids).update(started_at=now)
+        for pk in ids:
+            cancel_session_bookings.enqueue(pk)
+    return len(ids)
 
 
 def _mark_cancelled(

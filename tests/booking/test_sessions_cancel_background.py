@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.tasks import TaskResultStatus
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from booking.audit import RequestContext
@@ -14,7 +18,7 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus, SessionCancellationJob, SessionStatus
 from booking.services import session_jobs
 from booking.services.lifecycle import GONE
-from booking.services.sessions import cancel_sessions
+from booking.services.sessions import cancel_sessions, resume_stranded_jobs
 from booking.sessions.tasks import cancel_session_bookings
 from tests.booking.admin_helpers import messages_of
 from tests.factories import ALL_BOOKING_PERMISSIONS, make_booking, make_staff
@@ -227,3 +231,38 @@ def test_the_admin_shows_the_progress_on_the_list_and_the_page(client, large, de
     page = client.get(reverse("admin:booking_session_change", args=[large.pk])).content.decode()
     assert "bookings cancelled" not in listing  # a finished job leaves the list
     assert "5 / 5 bookings cancelled, 0 failures (done)" in page
+
+
+def test_the_sweep_resumes_a_job_whose_worker_was_killed(large, desk):
+    (job,) = cancel_sessions(large, actor=desk, reason=REASON).jobs
+    cancel_first_two(large, desk, job)
+    queued_tasks().delete()  # the worker died holding the task
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    SessionCancellationJob.objects.filter(pk=job.pk).update(started_at=an_hour_ago)
+
+    out = io.StringIO()
+    call_command("send_queued_emails", stdout=out)
+
+    assert "Resumed 1 session cancellation(s)." in out.getvalue()
+    assert queued_tasks().count() == 1  # no operator ran anything
+    call_command("send_queued_emails", stdout=io.StringIO())
+    assert queued_tasks().count() == 1  # the next round waits for that run
+    cancel_session_bookings.call(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done_count, job.total) == (Status.DONE, 5, 5)
+    assert emails().count() == 5 and active(large) == 0
+
+
+def test_the_sweep_leaves_fresh_finished_and_failed_jobs_alone(large, desk):
+    (job,) = cancel_sessions(large, actor=desk, reason=REASON).jobs
+    queued_tasks().delete()
+    assert resume_stranded_jobs() == 0  # queued a moment ago: its task may still come
+
+    later = timezone.now() + timedelta(hours=1)
+    for status in (Status.DONE, Status.FAILED):
+        SessionCancellationJob.objects.filter(pk=job.pk).update(status=status)
+        assert resume_stranded_jobs(now=later) == 0
+    assert not queued_tasks().exists()
+
+    SessionCancellationJob.objects.filter(pk=job.pk).update(status=Status.PENDING)
+    assert resume_stranded_jobs(now=later) == 1

@@ -13,6 +13,10 @@ spots on (`waitlist.expire_offers`): the worker does it on its own (a task
 enqueued for the end of each offer), and this catches a task lost to a crash
 between a commit and its enqueue, so an ended offer never waits for an operator.
 
+It also queues again the session cancellations (large sessions' bookings,
+cancelled in the background) that a lost worker left unfinished, so they end
+without an operator too.
+
 Running it on several hosts at once is harmless: each email is claimed before
 it is sent, and each offer is closed under its session's lock.
 """
@@ -32,6 +36,7 @@ from booking.emails import outbox
 from booking.emails.models import OutboxEmail
 from booking.management.subcommands.common import positive_int
 from booking.services import waitlist
+from booking.services.sessions import resume_stranded_jobs
 
 
 class Command(BaseCommand):
@@ -73,9 +78,11 @@ class Command(BaseCommand):
             count = outbox.sweep(stale_after=age)
             lost = outbox.fail_lost_tasks()
             expired = waitlist.expire_offers()
-            if not every or count or lost or expired:
+            resumed = resume_stranded_jobs()
+            if not every or count or lost or expired or resumed:
                 note = f" Marked {lost} task(s) of lost workers failed." if lost else ""
                 note += f" Passed on {expired} ended waitlist offer(s)." if expired else ""
+                note += f" Resumed {resumed} session cancellation(s)." if resumed else ""
                 self.stdout.write(
                     self.style.SUCCESS(f"Re-enqueued {count} stranded email(s).{note}")
                 )
