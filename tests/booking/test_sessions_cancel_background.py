@@ -7,8 +7,8 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.tasks import TaskResultStatus
 from django.core.management import call_command
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
