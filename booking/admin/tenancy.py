@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -100,6 +101,16 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return value
 
 
+def list_zone(request: HttpRequest) -> tzinfo | None:
+    """The zone a list's date hierarchy and date filters count days in: the zone of
+    the user's businesses when they share one (a studio's evening class is on its own
+    day, as its row shows), else UTC."""
+    businesses = Business.objects.for_user(request.user)
+    zones = businesses.values_list("timezone", flat=True).order_by("timezone")
+    first, last = zones.first(), zones.last()  # two short reads, whatever their number
+    return ZoneInfo(first) if first is not None and first == last else None
+
+
 class TenantAdmin(StrictChangeListMixin, SimpleHistoryAdmin):
     """A ModelAdmin whose every page, form choice and history view is tenant-scoped.
 
@@ -116,9 +127,10 @@ class TenantAdmin(StrictChangeListMixin, SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         # Lists are the widest pages: at a laptop's 1366 px the navigation sidebar would
         # leave a table about 700 px and push its last columns (a session's status) out
-        # of sight; Home and the breadcrumbs lead everywhere it does.
+        # of sight; Home and the breadcrumbs lead everywhere it does. Days (the date
+        # hierarchy, "Today") are the business's, as the rows' times are.
         context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
-        return super().changelist_view(request, context)
+        return self.in_zone(list_zone(request), super().changelist_view, request, context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = getattr(self.model, self.manager_name).for_user(request.user)
