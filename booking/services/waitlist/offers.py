@@ -69,15 +69,29 @@ def offer_window(session: Session, *, now: datetime) -> datetime:
 def offer(entries: list[WaitlistEntry], session: Session, *, reason: str,
           actor: Actor, context: RequestContext, now: datetime) -> None:  # fmt: skip
     """Offer `session`'s spot to each locked entry, email each, and have the worker
-    pass the spot on when the offer ends."""
+    pass the spot on when the offer ends.
+
+    One `UPDATE` and one batch of historical records for all of them (a session
+    cancelled in bulk may free many spots at once), not a `save()` each."""
+    if not entries:
+        return
     expires = offer_window(session, now=now)
+    fields = {"status": WaitlistStatus.OFFERED, "offered_at": now, "offer_expires_at": expires}
+    WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in entries]).update(**fields)
     for entry in entries:
         WaitlistEntry.session.field.set_cached_value(entry, session)
-        fields = {"status": WaitlistStatus.OFFERED, "offered_at": now, "offer_expires_at": expires}
-        record(entry, fields, actor=actor, reason=reason, context=context)
+        for name, value in fields.items():
+            setattr(entry, name, value)
+    WaitlistEntry.history.bulk_history_create(
+        entries,
+        update=True,
+        default_user=actor,
+        default_change_reason=reason,
+        default_date=now,
+        custom_historical_attrs=context.as_history_attrs(),
+    )
     notifications.waitlist_offers(entries, now=now)
-    if entries:
-        transaction.on_commit(lambda: schedule_expiry(expires), robust=True)
+    transaction.on_commit(lambda: schedule_expiry(expires), robust=True)
 
 
 def enrol(entries: list[WaitlistEntry], session: Session, *, reason: str,
