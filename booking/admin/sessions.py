@@ -20,6 +20,7 @@ from booking.models import (
     ACTIVE_STATUSES,
     BookingQuerySet,
     BookingRequest,
+    BookingStatus,
     Session,
     SessionCancellationJob,
     SessionStatus,
@@ -87,7 +88,10 @@ class SessionAdmin(TenantAdmin):
         return request.user.has_perm("booking.cancel_session")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        active = Q(bookings__status__in=ACTIVE_STATUSES, bookings__is_deleted=False)
+        # The seats taken: live bookings pending or approved, and those that came or did
+        # not show (a past class is as full as it was, not "0 / 6").
+        seated = (*ACTIVE_STATUSES, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+        active = Q(bookings__status__in=seated, bookings__is_deleted=False)
         # Each session's latest background cancellation, for its progress (one query a page).
         jobs = Prefetch("cancellation_jobs", SessionCancellationJob.objects.order_by("-pk"))
         waiting = WaitlistEntry.objects.filter(

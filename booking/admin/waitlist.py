@@ -24,7 +24,7 @@ from django.utils.text import capfirst
 
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin
 from booking.audit import RequestContext
-from booking.models import Session, WaitlistEntry, WaitlistStatus
+from booking.models import Session, SessionStatus, WaitlistEntry, WaitlistStatus
 from booking.services import waitlist
 from booking.services.exceptions import BookingError
 from booking.times import business_time_html
@@ -210,6 +210,11 @@ def spots_summary(session: Session) -> str:
     if session.pk is None:
         return "—"
     counts = waitlist.queue_counts(session)
+    if session.status == SessionStatus.CANCELLED:  # its queue takes no one
+        return format_html(
+            "{} booked / {} capacity · {} waiting, {} offered",
+            counts.booked, session.capacity, counts.waiting, counts.offered,
+        )  # fmt: skip
     url = reverse("admin:booking_waitlistentry_add") + f"?session={session.pk}"
     return format_html(
         '{} booked / {} capacity · {} waiting, {} offered · <a href="{}">Add to the waitlist</a>',

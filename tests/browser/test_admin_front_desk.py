@@ -62,6 +62,10 @@ def log_in(page, live_server, artifacts):
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
     page.screenshot(path=artifacts / "01-home.png", full_page=True)
+    # The home page's client cancellations: each reference on one line, not cut up.
+    references = page.locator("#client-cancellations tbody th a")
+    assert references.count() >= 1
+    assert references.evaluate_all("els => els.every(e => e.getClientRects().length === 1)")
 
 
 def fits_the_width(page) -> bool:
