@@ -128,7 +128,9 @@ def test_a_booking_offers_what_applies_in_the_business_zone(
     assert {"approve_bookings", "cancel_bookings", "soft_delete_bookings"} <= set(offered(page))
     created = page.inner_text(".field-created_at .readonly")
     assert created.endswith(("CET", "CEST")), created
-    # The session: an autocomplete of title and local time.
+    # The session: an autocomplete of title and local time, read whole on the page.
+    chosen = page.locator(".field-session .select2-selection__rendered")
+    assert chosen.evaluate("e => e.scrollWidth <= e.clientWidth"), chosen.inner_text()
     page.click(".field-session .select2-selection")
     page.fill(".select2-search__field", "Yin")
     option = page.locator(".select2-results__option", has_text="Evening Yin Yoga")
