@@ -200,7 +200,10 @@ def offered(full, desk):
 
 
 def test_a_claim_books_the_client_and_emails_the_booking(offered, full):
-    entry = waitlist.claim(offered.reference.lower(), token=token_of(offered), context=CLIENT)
+    answered = waitlist.claim(offered.reference.lower(), token=token_of(offered), context=CLIENT)
+    entry = answered.entry
+
+    assert answered.changed
 
     assert entry.status == WaitlistStatus.CLAIMED
     assert entry.booking.status == BookingStatus.APPROVED
@@ -216,7 +219,8 @@ def test_a_second_claim_of_the_same_offer_returns_the_same_booking(offered):
     token = token_of(offered)
     first = waitlist.claim(offered.reference, token=token)
     again = waitlist.claim(offered.reference, token=token)
-    assert again.booking_id == first.booking_id
+    assert (first.changed, again.changed) == (True, False)
+    assert again.entry.booking_id == first.entry.booking_id
     assert BookingRequest.objects.filter(client_email=offered.client_email).count() == 1
 
 
@@ -244,12 +248,16 @@ def test_a_claim_is_refused_when_the_session_is_full_after_all(offered, full):
 
 
 def test_declining_passes_the_spot_to_the_next_client(offered):
-    entry = waitlist.decline(offered.reference, token=token_of(offered), context=CLIENT)
+    answered = waitlist.decline(offered.reference, token=token_of(offered), context=CLIENT)
+    entry = answered.entry
+
+    assert answered.changed
 
     assert entry.status == WaitlistStatus.DECLINED
     nxt = WaitlistEntry.objects.get(client_email="next@example.com")
     assert nxt.status == WaitlistStatus.OFFERED
-    assert waitlist.decline(offered.reference, token=token_of(offered)).pk == entry.pk
+    again = waitlist.decline(offered.reference, token=token_of(offered))
+    assert (again.entry.pk, again.changed) == (entry.pk, False)
     with pytest.raises(exc.InvalidTransition, match="passed this spot on"):
         waitlist.claim(offered.reference, token=token_of(offered))
 

@@ -13,7 +13,14 @@ path that takes a spot counts it under the session's row lock, sessions are
 locked before bookings and entries, and an open offer holds its spot.
 """
 
-from booking.services.waitlist.claims import OfferSummary, claim, decline, describe, find_offer
+from booking.services.waitlist.claims import (
+    Answered,
+    OfferSummary,
+    claim,
+    decline,
+    describe,
+    find_offer,
+)
 from booking.services.waitlist.offers import expire_offers, offer_freed_spots
 from booking.services.waitlist.spots import room_in
 from booking.services.waitlist.staff import (
@@ -27,6 +34,7 @@ from booking.services.waitlist.staff import (
 )
 
 __all__ = [
+    "Answered",
     "EntriesResult",
     "OfferSummary",
     "QueueCounts",

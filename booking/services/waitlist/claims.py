@@ -4,7 +4,8 @@ Both take the entry's reference and the signed link's token (proof that the
 client received the offer), and run in one transaction: the session is locked
 first (as everywhere), then the entry; the offer is re-checked under the locks.
 Both are idempotent: a second claim of a claimed offer returns it unchanged, a
-second decline likewise. An offer found lapsed is marked expired and its spot
+second decline likewise; the `Answered` they return says which, decided under
+the locks (so two clicks at once get one "done" and one "already done"). An offer found lapsed is marked expired and its spot
 passed on there and then, before the refusal is raised.
 
 `find_offer` and `describe` only read: the claim page's GET (which link
@@ -38,6 +39,14 @@ ENDED = {
     WaitlistStatus.REMOVED: "this waitlist entry was removed by the business",
     WaitlistStatus.CLAIMED: "you have already taken this spot",
 }
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What `claim` / `decline` did: the entry, and whether this call changed it."""
+
+    entry: WaitlistEntry
+    changed: bool
 
 
 def find_offer(reference: object) -> WaitlistEntry:
@@ -138,7 +147,7 @@ def claim(
     token: object,
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
-) -> WaitlistEntry:
+) -> Answered:
     """Take an offered spot: an approved booking (new reference, emailed) for the client.
 
     Under the session's lock the offer must still be open and the session must
@@ -150,7 +159,7 @@ def claim(
     with transaction.atomic():
         entry, session = _lock(reference, token)
         if entry.status == WaitlistStatus.CLAIMED:
-            return entry  # a double submit: already done
+            return Answered(entry, changed=False)  # a double submit: already done
         refusal = check_offer(entry, session, now=now)
         if refusal is None and spots.room_in(session, now=now, excluding=entry) < 1:
             refusal = Refusal("the session is full", exc.InvalidTransition)
@@ -160,7 +169,7 @@ def claim(
             record(entry, {"status": WaitlistStatus.CLAIMED, "booking": booking}, actor=None,
                    reason="claimed the offered spot", context=context)  # fmt: skip
             notifications.waitlist_bookings([entry], now=now)
-            return entry
+            return Answered(entry, changed=True)
         _expire_lapsed(entry, session, context=context, now=now)
     raise refusal.error(refusal.message)
 
@@ -171,7 +180,7 @@ def decline(
     token: object,
     context: RequestContext = SYSTEM,
     now: datetime | None = None,
-) -> WaitlistEntry:
+) -> Answered:
     """Pass an offered spot on: the entry is `declined` and, in the same transaction,
     the spot is offered to the next waiting entry. A declined entry leaves the
     waitlist for good (staff may add the client again)."""
@@ -179,12 +188,12 @@ def decline(
     with transaction.atomic():
         entry, session = _lock(reference, token)
         if entry.status == WaitlistStatus.DECLINED:
-            return entry  # a double submit: already done
+            return Answered(entry, changed=False)  # a double submit: already done
         refusal = check_offer(entry, session, now=now)
         if refusal is None:
             record(entry, {"status": WaitlistStatus.DECLINED}, actor=None,
                    reason="passed the offered spot on", context=context)  # fmt: skip
             fill(session, now=now, actor=None, context=context)
-            return entry
+            return Answered(entry, changed=True)
         _expire_lapsed(entry, session, context=context, now=now)
     raise refusal.error(refusal.message)

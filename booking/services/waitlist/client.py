@@ -96,10 +96,5 @@ def answer(
         raise exc.IdentityNotVerified(NOT_VERIFIED)
     now = now or timezone.now()
     act = claim if choice is Answer.CLAIM else decline
-    result = act(entry.reference, token=token, context=context, now=now)
-    if choice is Answer.CLAIM:
-        # The booking a claim made in this call is stamped `now`; an earlier request's is older.
-        changed = result.booking is not None and result.booking.created_at == now
-    else:
-        changed = entry.status != WaitlistStatus.DECLINED
-    return Outcome(result, choice, changed)
+    answered = act(entry.reference, token=token, context=context, now=now)
+    return Outcome(answered.entry, choice, answered.changed)
