@@ -28,7 +28,7 @@ from booking.audit import SYSTEM, RequestContext
 from booking.services import exceptions as exc
 from booking.services import links, throttle
 from booking.services.waitlist.claims import claim, decline, find_offer
-from booking.waitlist.models import WaitlistEntry, WaitlistStatus
+from booking.waitlist.models import WaitlistEntry
 
 NOT_VERIFIED = "this link is not valid for this offer"
 
