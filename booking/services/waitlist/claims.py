@@ -5,8 +5,9 @@ client received the offer), and run in one transaction: the session is locked
 first (as everywhere), then the entry; the offer is re-checked under the locks.
 Both are idempotent: a second claim of a claimed offer returns it unchanged, a
 second decline likewise; the `Answered` they return says which, decided under
-the locks (so two clicks at once get one "done" and one "already done"). An offer found lapsed is marked expired and its spot
-passed on there and then, before the refusal is raised.
+the locks (so two clicks at once get one "done" and one "already done"). An
+offer found lapsed is marked expired and its spot passed on there and then,
+before the refusal is raised.
 
 `find_offer` and `describe` only read: the claim page's GET (which link
 scanners fetch) uses them and changes nothing.
