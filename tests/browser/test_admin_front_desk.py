@@ -66,6 +66,8 @@ def log_in(page, live_server, artifacts):
     references = page.locator("#client-cancellations tbody th a")
     assert references.count() >= 1
     assert references.evaluate_all("els => els.every(e => e.getClientRects().length === 1)")
+    notice = page.locator("#client-cancellations")
+    assert notice.evaluate("e => e.querySelector('table').offsetWidth <= e.offsetWidth")
 
 
 def fits_the_width(page) -> bool:
