@@ -1,4 +1,4 @@
-"""Error pages that answer JSON under /api/ (SPEC §8: never an HTML page from an API).
+"""Error pages that answer JSON under /api/ (never an HTML page from an API).
 
 Wired as the project's handler400/404/500; outside /api/ they defer to Django's
 own pages. (With DEBUG on, Django shows its technical pages instead, as always.)

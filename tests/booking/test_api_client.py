@@ -1,4 +1,4 @@
-"""The public client API: GET /api/booking/client/<ref>/ and POST …/cancel/ (SPEC §8)."""
+"""The public client API: GET /api/booking/client/<ref>/ and POST …/cancel/."""
 
 import json
 from datetime import timedelta

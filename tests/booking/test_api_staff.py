@@ -1,4 +1,4 @@
-"""The staff JSON API (SPEC §8): who may call it, what it answers, what it changes."""
+"""The staff JSON API: who may call it, what it answers, what it changes."""
 
 from __future__ import annotations
 

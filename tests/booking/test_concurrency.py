@@ -1,4 +1,4 @@
-"""Concurrent actions on one booking (SPEC §5): row locks let exactly one succeed.
+"""Concurrent actions on one booking: row locks let exactly one succeed.
 
 PostgreSQL only: SQLite has no row locks (its IMMEDIATE transactions serialise
 writers instead). Each thread has its own connection, closed when it ends.

@@ -1,4 +1,4 @@
-"""Demo data: the fixture, `manage.py demo` and `manage.py bookings create-*` (SPEC §10, §11)."""
+"""Demo data: the fixture, `manage.py demo` and `manage.py bookings create-*`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How a client proves a booking is theirs (SPEC §5, §13): email or phone. No database."""
+"""How a client proves a booking is theirs: email or phone. No database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The data model of SPEC §4: references, settings, managers, scope, permissions, history."""
+"""The data model: references, settings, managers, scope, permissions, history."""
 
 from __future__ import annotations
 

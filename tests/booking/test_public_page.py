@@ -1,4 +1,4 @@
-"""The public cancellation page: /booking/cancel/<reference>/ (SPEC §7)."""
+"""The public cancellation page: /booking/cancel/<reference>/."""
 
 import re
 from datetime import UTC, datetime, timedelta

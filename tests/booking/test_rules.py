@@ -1,4 +1,4 @@
-"""The pure rules of SPEC §5, as tables. No database: the bookings are unsaved."""
+"""The pure rules of the booking life cycle, as tables. No database: the bookings are unsaved."""
 
 from __future__ import annotations
 

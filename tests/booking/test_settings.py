@@ -1,4 +1,4 @@
-"""Settings come from the environment (SPEC §11): each case runs in a fresh interpreter."""
+"""Settings come from the environment: each case runs in a fresh interpreter."""
 
 from __future__ import annotations
 

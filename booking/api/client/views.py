@@ -1,4 +1,4 @@
-"""The public client API (SPEC §8): look a booking up, and cancel it as its client.
+"""The public client API: look a booking up, and cancel it as its client.
 
 No login and no session: a client proves the booking is theirs in the request
 body (the booking's email or phone, or a signed link's token), and failed proofs

@@ -1,4 +1,4 @@
-"""The staff JSON API (SPEC §8): list, read, act on and purge a business's bookings.
+"""The staff JSON API: list, read, act on and purge a business's bookings.
 
 The views adapt, nothing more: read the input their endpoint declares
 (`booking.api.contract.staff`, strictly: anything else is a 400), scope every
