@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -24,7 +24,7 @@ from booking.audit import RequestContext, client_ip
 from booking.models import SessionStatus
 from booking.public.forms import OfferAnswerForm
 from booking.public.notices import Notice
-from booking.public.pages import private, refused_page
+from booking.public.pages import canonical_redirect, private, refused_page
 from booking.services import exceptions as exc
 from booking.services import links
 from booking.services.links import TokenCheck
@@ -183,9 +183,7 @@ def offer_page(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         return _answer(request, entry)
     if entry.reference != reference:  # typed in lower case, or with spaces
-        query = request.META.get("QUERY_STRING", "")
-        path = reverse("booking:waitlist", args=[entry.reference])
-        return redirect(f"{path}?{query}" if query else path)
+        return canonical_redirect(request, "booking:waitlist", entry.reference)
     # An IP at its failure limit learns nothing about which offers exist.
     if wait := _ip_wait(request, entry):
         return refused_page(request, exc.RateLimited("", retry_after=wait))

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from booking.public.notices import IP_LOCKED, UNAVAILABLE, Notice, wait_words
@@ -42,3 +43,11 @@ def refused_page(request: HttpRequest, error: exc.BookingError) -> HttpResponse:
                       status=error.status_code)  # fmt: skip
     response["Retry-After"] = str(error.details.get("retry_after", 60))
     return response
+
+
+def canonical_redirect(request: HttpRequest, url_name: str, reference: str) -> HttpResponse:
+    """The page of `reference` as stored (a reference typed in lower case or with
+    spaces), keeping the query string (the signed link's token)."""
+    query = request.META.get("QUERY_STRING", "")
+    path = reverse(url_name, args=[reference])
+    return redirect(f"{path}?{query}" if query else path)

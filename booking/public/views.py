@@ -26,6 +26,7 @@ from booking.public.notices import (
     notice_for,
     status_words,
 )
+from booking.public.pages import canonical_redirect
 from booking.public.pages import private as _private
 from booking.public.pages import refused_page as _refused_page
 from booking.services import cancel_booking_as_client, charges, links, throttle
@@ -174,9 +175,7 @@ def cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         return _cancel(request, booking)
     if booking.reference != reference:  # typed in lower case, or with spaces
-        query = request.META.get("QUERY_STRING", "")
-        path = reverse("booking:cancel", args=[booking.reference])
-        return redirect(f"{path}?{query}" if query else path)
+        return canonical_redirect(request, "booking:cancel", booking.reference)
     # An IP at its failure limit learns nothing about which references exist.
     _, ip_wait = _waits(request, booking)
     if ip_wait:
