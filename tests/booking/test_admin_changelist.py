@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking.admin import changelist
 from booking.demo import build_bookings
-from booking.models import BookingRequest, BookingStatus
+from booking.models import REFERENCE_ALPHABET, BookingRequest, BookingStatus
 from tests.booking.admin_helpers import CHANGELIST
 from tests.factories import make_booking, make_session, make_staff
 
@@ -129,10 +129,15 @@ def test_no_full_count_of_the_table(desk, booking):
 
 
 def _add_bookings(session, count: int) -> None:
-    """`count` live bookings of the demo's mix (which soft-deletes a few: undone here)."""
+    """`count` live bookings of the demo's mix (which soft-deletes a few: undone here).
+
+    Their references all contain "REF" (drawn ones would by chance, one list in ~70),
+    so a search for it finds rows whatever the list's length.
+    """
     rows = build_bookings([session], count=count, now=timezone.now(), rng=random.Random(count))
-    for row in rows:
+    for n, row in enumerate(rows):
         row.is_deleted, row.deleted_at, row.deleted_by, row.deletion_reason = False, None, None, ""
+        row.reference = f"REF{REFERENCE_ALPHABET[session.pk % 32]}{REFERENCE_ALPHABET[n]}XYZ"
     BookingRequest.all_objects.bulk_create(rows)
 
 
