@@ -128,8 +128,12 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
                 continue
             sent: dict[int, str] = {}
             claimed = _claim(chunk, moment)
-            # A bulk change's rows are rendered here, outside its transaction.
-            rendering.render_pending(claimed)
+            # A bulk change's rows are rendered here, outside its transaction (one
+            # an erasure emptied after the claim is dropped: it is failed, never sent).
+            ready = rendering.render_pending(claimed)
+            if len(ready) < len(claimed):
+                run.outcome["withdrawn"] += len(claimed) - len(ready)
+            claimed = ready
             for email in claimed:
                 if run.provider_down:
                     run.add(email, "postponed", _release(email, moment), moment)

@@ -31,11 +31,17 @@ from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, Session
 
 
-def render_pending(emails: Sequence[OutboxEmail]) -> None:
-    """Render the rows among `emails` that wait for it, and store what they say."""
+def render_pending(emails: Sequence[OutboxEmail]) -> list[OutboxEmail]:
+    """Render the rows among `emails` that wait for it, store what they say, and
+    return the rows to send: all but those whose rendering was withdrawn meanwhile.
+
+    Only an erasure withdraws it (it empties the client's own rows and clears
+    their `render`): such a row, claimed before the erasure and rendered here
+    perhaps from records read before it committed, is neither stored nor sent.
+    """
     pending = [email for email in emails if email.render is not None]
     if not pending:
-        return
+        return list(emails)
     states = _bookings_as_queued(pending)
     for email in pending:
         kind, params = EmailKind(email.kind), email.render or {}
@@ -56,7 +62,8 @@ def render_pending(emails: Sequence[OutboxEmail]) -> None:
             context.update({k: v for k, v in params.items() if k.startswith("previous_")})
             email.subject, email.text_body, email.html_body = messages.render(kind, context)
         email.render = None
-    _store(pending)
+    withdrawn = {email.pk for email in pending} - _store(pending)
+    return [email for email in emails if email.pk not in withdrawn]
 
 
 def _bookings_as_queued(emails: list[OutboxEmail]) -> dict[int, BookingRequest]:
@@ -128,8 +135,12 @@ def _column(name: str) -> str:
     return str(cast(Field, OutboxEmail._meta.get_field(name)).column)
 
 
-def _store(emails: list[OutboxEmail]) -> None:
-    """Save the rendered subject and bodies (only where the row still waits for them)."""
+def _store(emails: list[OutboxEmail]) -> set[int]:
+    """Save the rendered subject and bodies where the row still waits for them; their ids.
+
+    The rows are locked first, so an erasure running now either finished (their
+    `render` is cleared: they are left alone) or waits for this to commit.
+    """
     meta, quote = OutboxEmail._meta, connection.ops.quote_name
     columns = [quote(_column(name)) for name in ("subject", "text_body", "html_body")]
     render = quote(_column("render"))
@@ -137,5 +148,13 @@ def _store(emails: list[OutboxEmail]) -> None:
         f"UPDATE {quote(meta.db_table)} SET {' = %s, '.join(columns)} = %s, {render} = NULL "
         f"WHERE id = %s AND {render} IS NOT NULL"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, [(e.subject, e.text_body, e.html_body, e.pk) for e in emails])
+    with transaction.atomic():
+        waiting = set(
+            OutboxEmail.objects.filter(pk__in=[e.pk for e in emails], render__isnull=False)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        with connection.cursor() as cursor:
+            rows = [(e.subject, e.text_body, e.html_body, e.pk) for e in emails if e.pk in waiting]
+            cursor.executemany(sql, rows)
+    return waiting

@@ -1,5 +1,6 @@
 """Erasure: no table keeps the client's email, phone or name; the audit facts stay."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -82,16 +83,20 @@ def ada(business, staff):
 
 
 def text_values():
-    """Every value of every text column of every table of the booking app, history included."""
+    """Every value of every text or JSON column of every booking table, history included."""
     for model in apps.get_app_config("booking").get_models():
         columns = [
             field.attname
             for field in model._meta.concrete_fields
-            if isinstance(field, models.CharField | models.TextField)
+            if isinstance(field, models.CharField | models.TextField | models.JSONField)
         ]
         if columns:
             for row in model._base_manager.values_list(*columns).iterator():
-                yield from (value for value in row if value)
+                yield from (
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    for value in row
+                    if value
+                )
 
 
 def assert_no_trace():

@@ -19,7 +19,8 @@ transaction, batch by batch:
   bookings, purged ones included, and those sent to or replying to them): the
   client's address, the subject and the bodies go, the kind, status, business
   and times stay, and an email not sent yet never will be; other emails lose
-  mentions of the client's email and phone;
+  mentions of the client's email and phone (in what a bulk change's email still
+  to be rendered will say too: the reason staff gave);
 - blanks the client's name in the admin's log entries of their bookings;
 - deletes the background export jobs whose files hold any changed booking (the
   files go once the erasure commits; see `booking.exports.retention`).

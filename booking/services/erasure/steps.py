@@ -218,7 +218,42 @@ def erase_booking_history(erasure: Erasure) -> int:
 
 
 OUTBOX_TEXT_FIELDS = ("subject", "text_body", "html_body", "last_error")
+# The free text a row still to be rendered carries (what staff wrote), by key.
+RENDER_FIELDS = ("render__reason",)
 UNSENT = (EmailStatus.QUEUED, EmailStatus.SENDING)
+
+
+def _redact_render(erasure: Erasure, emails: Iterable[OutboxEmail]) -> list[OutboxEmail]:
+    """Rows still to be rendered whose `render` mentions the client, redacted in place.
+
+    The worker renders them later from it (and from historical records the erasure
+    scrubs too), so what they will say loses the client here.
+    """
+    changed = []
+    for email in emails:
+        if not isinstance(email.render, dict):
+            continue
+        render = {
+            key: erasure.redact(value) if isinstance(value, str) else value
+            for key, value in email.render.items()
+        }
+        if render != email.render:
+            email.render = render
+            changed.append(email)
+    return changed
+
+
+def _empty(email: OutboxEmail, addresses: set[str]) -> None:
+    """One of the client's own emails: nothing of theirs stays, and it is never sent."""
+    if normalize_email(email.recipient) in addresses:
+        email.recipient = ""
+    if normalize_email(email.reply_to) in addresses:
+        email.reply_to = ""
+    email.subject = email.text_body = email.html_body = REDACTED
+    email.render = None  # never rendered from the client's data now
+    if email.status in UNSENT:
+        email.status, email.last_error = EmailStatus.FAILED, NOT_SENT
+        email.next_attempt_at = None
 
 
 def erase_outbox(erasure: Erasure) -> int:
@@ -227,7 +262,8 @@ def erase_outbox(erasure: Erasure) -> int:
     The client's own: any email of their bookings (the id outlives a purge: the
     column has no constraint) or addressed to, or replying to, one of their
     addresses. They keep their kind, business, reference, status, attempts and
-    times; the business's own address stays where it was the recipient.
+    times; the business's own address stays where it was the recipient. Others
+    lose mentions in their text, and, while still to be rendered, in their `render`.
     """
     emails = OutboxEmail.objects
     addressed = reduce(
@@ -238,29 +274,22 @@ def erase_outbox(erasure: Erasure) -> int:
     own = set(emails.filter(addressed).values_list("pk", flat=True))
     for ids in erasure.batches(erasure.booking_ids):
         own.update(emails.filter(booking_id__in=ids).values_list("pk", flat=True))
-    mentions = reduce(or_, (erasure.text_mentions(name) for name in OUTBOX_TEXT_FIELDS))
+    mentions = reduce(
+        or_, (erasure.text_mentions(name) for name in (*OUTBOX_TEXT_FIELDS, *RENDER_FIELDS))
+    )
     mentioned = set(emails.filter(mentions).values_list("pk", flat=True))
     addresses = {normalize_email(e) for e in erasure.emails}
 
     changed = 0
     for ids in erasure.batches(own | mentioned):
         locked = erasure.locked(emails.filter(pk__in=ids))
-        rows = _redact_rows(erasure, locked, OUTBOX_TEXT_FIELDS)
-        redacted = {row.pk for row in rows}
+        redacted = _redact_rows(erasure, locked, OUTBOX_TEXT_FIELDS)
+        by_pk = {email.pk: email for email in [*redacted, *_redact_render(erasure, locked)]}
         for email in locked:
-            if email.pk not in own:
-                continue
-            if normalize_email(email.recipient) in addresses:
-                email.recipient = ""
-            if normalize_email(email.reply_to) in addresses:
-                email.reply_to = ""
-            email.subject = email.text_body = email.html_body = REDACTED
-            email.render = None  # never rendered from the client's data now
-            if email.status in UNSENT:
-                email.status, email.last_error = EmailStatus.FAILED, NOT_SENT
-                email.next_attempt_at = None
-            if email.pk not in redacted:
-                rows.append(email)
+            if email.pk in own:
+                _empty(email, addresses)
+                by_pk[email.pk] = email
+        rows = list(by_pk.values())
         changed += len(rows)
         if erasure.dry_run:
             continue
