@@ -28,7 +28,7 @@ def any_of(
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-class _AnyOf(Lookup):
+class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False  # the ids are ints already; psycopg adapts the list as an array
 
@@ -40,6 +40,6 @@ class _AnyOf(Lookup):
         return sql, (*lhs_params, *params)
 
 
-def pk_in(ids: Sequence[int]) -> _AnyOf:
+def pk_in(ids: Sequence[int]) -> AnyOf:
     """A filter() argument: the primary key is one of `ids` (a non-empty sequence)."""
-    return _AnyOf(F("pk"), list(ids))
+    return AnyOf(F("pk"), list(ids))

@@ -250,8 +250,9 @@ def test_a_reason_the_database_cannot_store_is_bad_input(booking, staff, reason)
 
 
 def test_a_querysets_selection_is_not_sent_again_per_batch(monkeypatch, session, staff):
-    """The caller's filters are applied by the statements that lock the rows (their
-    sessions first, then the bookings); the batches load them by primary key."""
+    """Its list of keys (the admin's ticked rows) is sent once, to resolve it; each
+    batch's locking statement applies the caller's other filters again, under the
+    lock, with the batch's keys only."""
     monkeypatch.setattr(engine, "BATCH_SIZE", 5)
     ids = [make_booking(session=session, client_name=f"Selected {n}").pk for n in range(20)]
     selection = BookingRequest.objects.filter(pk__in=ids, client_name__startswith="Selected")
@@ -260,6 +261,23 @@ def test_a_querysets_selection_is_not_sent_again_per_batch(monkeypatch, session,
         result = services.cancel_bookings(selection, actor=staff, notify_client=False)
 
     assert result.done_count == 20
-    with_selection = [q["sql"] for q in queries.captured_queries if "Selected%" in q["sql"]]
-    assert len(with_selection) == 2  # four batches
-    assert '"booking_session"' in with_selection[0].split("WHERE")[0]  # sessions first
+    statements = [q["sql"] for q in queries.captured_queries]
+    every_key = ", ".join(map(str, ids))
+    assert len([sql for sql in statements if every_key in sql]) == 1
+    with_filters = [sql for sql in statements if "Selected%" in sql]
+    assert len(with_filters) == 5  # resolved once, then four batches locked
+    assert every_key in with_filters[0] and not any(every_key in sql for sql in with_filters[1:])
+
+
+def test_a_row_that_no_longer_matches_the_filters_when_its_batch_locks_is_left_out(session, staff):
+    """The filters hold under each batch's lock: a row that no longer matches is
+    neither locked nor loaded (here, a booking soft-deleted after the selection
+    was resolved: `objects` is the live bookings)."""
+    kept, hidden = make_booking(session=session), make_booking(session=session)
+    selection = BookingRequest.objects.filter(pk__in=[kept.pk, hidden.pk])
+    resolved = engine.selected_ids(selection, staff)
+    BookingRequest.all_objects.filter(pk=hidden.pk).update(is_deleted=True)
+
+    locked = engine.lock(tuple(resolved), staff, with_policy=False, selection=selection)
+
+    assert [booking.pk for booking in locked] == [kept.pk]

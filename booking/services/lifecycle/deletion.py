@@ -13,7 +13,13 @@ from booking.models import BookingRequest
 from booking.services import exceptions as exc
 from booking.services import history, notifications, rules
 from booking.services.ids import any_of
-from booking.services.lifecycle.engine import Change, Operation, Selection, requires, room_counter
+from booking.services.lifecycle.engine import (
+    Change,
+    Operation,
+    RoomCounter,
+    Selection,
+    requires,
+)
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
 
@@ -75,18 +81,19 @@ def restore_bookings(
             back = [b for b in ready if rules.is_active_future(b, now=change.now)]
             notifications.bookings_restored(back, reason=change.reason, now=change.now)
 
-    fits = room_counter(change.now)
+    fits = RoomCounter(change.now)
 
     def check(booking: BookingRequest) -> Refusal | None:
         # An active booking comes back only into a spot nobody holds (counted under
-        # the session's lock, taken up front); a cancelled one takes no spot.
+        # the session's lock, taken first in each batch); a cancelled one takes no spot.
         refusal = rules.check_restore(booking)
         if refusal is None and booking.is_active and not fits(booking):
             return FULL
         return refusal
 
     # The policy (and the session) are read only to tell clients their place is back.
-    operation = Operation("restored", check, apply, reads_policy=notify_client, counts_spots=True)
+    operation = Operation("restored", check, apply, reads_policy=notify_client,
+                          counts_spots=True, begin_batch=fits.forget)  # fmt: skip
     return change.run(operation, bookings)
 
 

@@ -1,28 +1,36 @@
 """The engine of every booking state change: select, lock, re-check, change, record.
 
 Each service of this package is an `Operation` (a rule and a change) run by
-`run`, in one transaction:
+`run`, one batch of `BATCH_SIZE` bookings per transaction:
 
-1. resolve the selection to primary keys (the caller's queryset keeps its
-   filters and tenant scope, and the actor's scope is applied again here); a
-   queryset is resolved and locked by one `SELECT … FOR UPDATE` (after its
-   sessions', see below), so its filters hold under the lock and its parameters
-   are not sent again per batch;
-2. per batch, lock the rows in primary-key order (`select_for_update`), so that
-   two concurrent calls on one booking cannot both succeed (a queryset's rows
-   are locked already: the batch loads them);
+1. resolve the selection to primary keys once, unlocked (ids as given; a
+   queryset in one statement, within the actor's scope);
+2. per batch, in a transaction of its own: lock the batch's sessions when the
+   operation frees or counts spots (sessions before bookings, in primary-key
+   order, on every path), then the batch's bookings in primary-key order
+   (`select_for_update`), so two concurrent calls on one booking cannot both
+   succeed. A queryset's filters (and the actor's scope) are the `WHERE` of that
+   locking statement, narrowed to the batch's keys: a row changed meanwhile is
+   checked against them again once its lock is granted (PostgreSQL re-reads it),
+   so a booking restored while "purge the deleted ones" waited is not purged;
 3. re-check the rule for each locked booking under the lock, splitting the batch
    into bookings to change and bookings skipped with their reason;
-4. change the batch (`update`: one conditional `UPDATE` and one historical
-   record per booking with user, reason, IP and user agent, in batched inserts);
-5. write the emails' outbox rows in the same transaction (sent after commit).
+4. change the batch (`writes.update`: one conditional `UPDATE` and one
+   historical record per booking with user, reason, IP and user agent);
+5. write the emails' outbox rows (sent after commit), and hand the sessions in
+   which a booking stopped holding a spot to the waitlist
+   (`waitlist.offer_freed_spots`): the one place where every path that frees a
+   spot offers it. Then the batch commits.
 
-An operation that frees spots (cancel, reject, soft delete, purge, move away)
-or counts them (restore) first locks the selection's sessions, in primary-key
-order, before any booking (sessions before bookings, on every path). After the
-batches, the sessions in which a booking stopped holding a spot are handed to
-the waitlist (`waitlist.offer_freed_spots`), in the same transaction: this is
-the one place where every path that frees a spot offers it.
+So each booking's change is atomic with its history, its emails and the offers
+of the spot it freed, and a row stays locked for its batch's time only, not for
+the whole selection's (10 000 bookings with history and outbox rows cannot be
+changed in one transaction in under a second). A selection of one batch or less
+(one booking, a page of ticked rows) is one transaction. A failure part-way
+raises, leaving the earlier batches committed, each complete and audited;
+running the call again finishes the rest, since the rule re-check skips what
+was changed already. A caller that needs all or nothing wraps the call in its
+own `transaction.atomic()` (the batches are then its savepoints).
 
 Queries per call are bounded by the number of batches, never by rows (and by
 the sessions that have someone waiting, for the waitlist).
@@ -30,7 +38,6 @@ the sessions that have someone waiting, for the waitlist).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,15 +47,18 @@ from itertools import batched
 from typing import Any, Protocol, cast
 
 from django.db import transaction
-from django.db.models import Field, ForeignKey, QuerySet
+from django.db.models import QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import In
+from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingQuerySet, BookingRequest, Business, Session
-from booking.services import charges, history
 from booking.services import exceptions as exc
-from booking.services.ids import pk_in
+from booking.services.ids import AnyOf, pk_in
+from booking.services.lifecycle.writes import update, update_with_fees
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
 from booking.services.text import clean_reason as clean_reason  # re-exported
@@ -110,27 +120,17 @@ def as_actor(actor: Actor) -> Actor:
     return actor
 
 
-def selected_ids(bookings: Selection) -> list[int]:
-    """The selection's primary keys, sorted (`run` resolves a queryset with `lock_selection`)."""
+def selected_ids(bookings: Selection, actor: Actor = None) -> list[int]:
+    """The selection's primary keys, sorted: resolved once, unlocked (see the module).
+
+    A queryset is resolved within the actor's scope, in one statement; ids are
+    taken as given (each batch's locking statement applies the scope).
+    """
     if isinstance(bookings, BookingRequest):
         return [bookings.pk]
     if isinstance(bookings, QuerySet):
-        return sorted(bookings.order_by().values_list("pk", flat=True).distinct())
+        return sorted(set(_scoped(bookings, actor).order_by().values_list("pk", flat=True)))
     return sorted({int(pk) for pk in bookings})
-
-
-def lock_selection(selection: QuerySet[BookingRequest], actor: Actor) -> list[int]:
-    """Resolve a queryset to primary keys and lock its rows, in one statement.
-
-    The caller's filters (and the actor's scope) are the `WHERE` of the locking
-    `SELECT … FOR UPDATE`: a row changed by a concurrent transaction is checked
-    against them again once its lock is granted (PostgreSQL re-reads it), so a
-    booking restored while "purge the deleted ones" waited is not purged. The
-    selection is sent once, however many batches follow (an admin's ticked ids
-    are one parameter each). Rows are locked in primary-key order, as batches are.
-    """
-    rows = _scoped(selection, actor)
-    return list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
 def _scoped(selection: QuerySet[BookingRequest], actor: Actor) -> BookingQuerySet:
@@ -154,21 +154,71 @@ def lock(
     actor: Actor,
     *,
     with_policy: bool,
-    locked_already: bool = False,
+    selection: QuerySet[BookingRequest] | None = None,
 ) -> list[BookingRequest]:
-    """The batch's bookings, locked in primary-key order (unless `lock_selection` did)."""
+    """The batch's bookings, locked in primary-key order.
+
+    A queryset's own `WHERE`, narrowed to the batch's keys, takes the locks (its
+    filters hold under them; see the module); its rows are then loaded by key,
+    as plain bookings whatever the queryset selects or joins.
+    """
     rows = BookingRequest.all_objects.filter(pk_in(ids))
-    if not locked_already:
+    if selection is not None:
+        locking = _without_key_lists(_scoped(selection, actor)).filter(pk_in(ids))
+        locking = locking.select_for_update(of=("self",))
+        held = list(locking.order_by("pk").values_list("pk", flat=True))
+        rows = BookingRequest.all_objects.filter(pk_in(held)) if held else rows.none()
+    else:
         if actor is not None:
             rows = rows.for_user(actor)
         rows = rows.select_for_update(of=("self",))
     locked = list(rows.order_by("pk"))
-    if not with_policy:
-        return locked
-    # Rules about policy read each booking's session, business and settings. They
-    # come in two more queries, one object per session and per business rather
-    # than one per booking (joining them into the locking query cost twice as
-    # much), and unlocked: nothing here changes them.
+    if with_policy:
+        load_policy(locked)
+    return locked
+
+
+def _without_key_lists(rows: BookingQuerySet) -> BookingQuerySet:
+    """`rows` without its filters on a list of booking keys (`pk__in=[…]`), for a
+    batch's locking statement.
+
+    The admin's ticked rows come as such a list, one parameter per key: sent
+    again with each batch, 10 000 of them cost as much as the batch itself. They
+    need no checking under the lock: a row's key never changes, and the batch's
+    keys were resolved from `rows`, so they are in the list. Every other filter
+    (a status, the deletion view, the actor's scope) stays, and is checked again
+    under the lock.
+    """
+    where = rows.query.where
+    if where.connector != AND or where.negated:
+        return rows
+    kept = [child for child in where.children if not _is_key_list(child, rows.query.base_table)]
+    if len(kept) == len(where.children):
+        return rows
+    rows = rows.all()  # a copy, whose query is its own
+    rows.query.where = WhereNode(kept, AND)
+    return rows
+
+
+def _is_key_list(node: object, table: str | None) -> bool:
+    """Is `node` "the booking's primary key is one of these literal values"?"""
+    if not isinstance(node, (In, AnyOf)) or not isinstance(node.rhs, (list, tuple, set)):
+        return False
+    column = node.lhs
+    return (
+        isinstance(column, Col)
+        and column.alias == table
+        and column.target is BookingRequest._meta.pk
+    )
+
+
+def load_policy(locked: list[BookingRequest]) -> None:
+    """Attach each booking's session, business and settings, which policy rules read.
+
+    They come in two more queries, one object per session and per business rather
+    than one per booking (joining them into the locking query cost twice as much),
+    and unlocked: nothing here changes them.
+    """
     sessions = Session.objects.in_bulk({booking.session_id for booking in locked})
     businesses = Business.objects.select_related("booking_settings").in_bulk(
         {session.business_id for session in sessions.values()}
@@ -179,7 +229,6 @@ def lock(
         Session.business.field.set_cached_value(session, businesses[session.business_id])
     for booking in locked:
         BookingRequest.session.field.set_cached_value(booking, sessions[booking.session_id])
-    return locked
 
 
 @dataclass(frozen=True)
@@ -197,6 +246,12 @@ class Operation:
     frees_spots: bool = False
     # Whether `check` counts the sessions' spots (restore): their rows are locked first.
     counts_spots: bool = False
+    # Sessions each batch locks with its bookings' sessions, in one primary-key
+    # order (a move's target).
+    also_locks: tuple[int, ...] = ()
+    # Called in each batch's transaction once its sessions are locked, before its
+    # bookings: what `check` counts under those locks is counted again per batch.
+    begin_batch: Callable[[], None] | None = None
 
 
 def lock_sessions_of(
@@ -232,56 +287,70 @@ def run(
     """Run `operation` (see the module); `now` and `context` are the freed spots' offers'."""
     result = BulkResult(verb=operation.verb)
     selection = bookings if isinstance(bookings, QuerySet) else None
-    freed: set[int] = set()
-    locked_sessions: set[int] = set()
-    with transaction.atomic():
-        spots_change = operation.frees_spots or operation.counts_spots
-        if selection is None:
-            ids = selected_ids(bookings)
-            if ids and spots_change:
-                locked_sessions = set(lock_sessions_of(ids))
-        else:
-            if spots_change:  # sessions first: the selection's, before its bookings
-                locked_sessions = set(lock_sessions_of(_scoped(selection, actor)))
-            ids = lock_selection(selection, actor)
-        for batch in batched(ids, BATCH_SIZE):
-            locked = lock(batch, actor, with_policy=operation.reads_policy,
-                          locked_already=selection is not None)  # fmt: skip
-            found = {booking.pk for booking in locked}
-            result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
-            ready = []
-            for booking in locked:
-                refusal = operation.check(booking)
-                if refusal is None:
-                    ready.append(booking)
-                else:
-                    result.skipped.append(Skip(booking, booking.pk, refusal))
-            if ready:
-                if operation.frees_spots:
-                    freed.update(b.session_id for b in ready if holds_spot(b))
-                operation.apply(ready)
-                result.done.extend(ready)
-        if freed:
-            # A session not locked up front (its booking moved meanwhile) is left to
-            # the expiry sweep: locking it now, after bookings, could deadlock.
-            offer_freed_spots(freed & locked_sessions, now=now, context=context)
+    for batch in batched(selected_ids(bookings, actor), BATCH_SIZE):
+        with transaction.atomic():
+            run_batch(operation, batch, result, actor=actor, selection=selection,
+                      now=now, context=context)  # fmt: skip
     return result
 
 
-def room_counter(now: datetime) -> Callable[[BookingRequest], bool]:
+def run_batch(
+    operation: Operation,
+    batch: tuple[int, ...],
+    result: BulkResult,
+    *,
+    actor: Actor,
+    selection: QuerySet[BookingRequest] | None,
+    now: datetime | None,
+    context: RequestContext,
+) -> None:
+    """One batch, in the caller's transaction: lock, re-check, change, offer (the module's 2-5)."""
+    locked_sessions: set[int] = set()
+    if operation.frees_spots or operation.counts_spots:  # sessions first, then bookings
+        locked_sessions = set(lock_sessions_of(batch, also=operation.also_locks))
+    if operation.begin_batch is not None:
+        operation.begin_batch()
+    locked = lock(batch, actor, with_policy=operation.reads_policy, selection=selection)
+    found = {booking.pk for booking in locked}
+    result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
+    ready = []
+    for booking in locked:
+        refusal = operation.check(booking)
+        if refusal is None:
+            ready.append(booking)
+        else:
+            result.skipped.append(Skip(booking, booking.pk, refusal))
+    if not ready:
+        return
+    freed = {b.session_id for b in ready if holds_spot(b)} if operation.frees_spots else set()
+    operation.apply(ready)
+    result.done.extend(ready)
+    if freed:
+        # A session not locked up front (its booking moved meanwhile) is left to
+        # the expiry sweep: locking it now, after bookings, could deadlock.
+        offer_freed_spots(freed & locked_sessions, now=now, context=context)
+
+
+class RoomCounter:
     """For a `counts_spots` operation's check: does this booking fit its (locked)
-    session? Each session's room is counted once, then each fitting booking takes one."""
-    rooms: dict[int, int] = {}
+    session? Each session's room is counted once per batch (`forget`, its
+    `begin_batch`, counts again under the next batch's locks), then each fitting
+    booking takes one."""
 
-    def fits(booking: BookingRequest) -> bool:
-        if booking.session_id not in rooms:
-            rooms.update(spots.rooms([booking.session_id], now=now))
-        if rooms[booking.session_id] < 1:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.rooms: dict[int, int] = {}
+
+    def forget(self) -> None:
+        self.rooms.clear()
+
+    def __call__(self, booking: BookingRequest) -> bool:
+        if booking.session_id not in self.rooms:
+            self.rooms.update(spots.rooms([booking.session_id], now=self.now))
+        if self.rooms[booking.session_id] < 1:
             return False
-        rooms[booking.session_id] -= 1
+        self.rooms[booking.session_id] -= 1
         return True
-
-    return fits
 
 
 @dataclass(frozen=True)
@@ -322,67 +391,3 @@ class Change:
     ) -> None:
         update_with_fees(bookings, fields, fee_of, actor=self.actor, reason=self.reason,
                          context=self.context, now=self.now)  # fmt: skip
-
-
-def update(
-    bookings: list[BookingRequest],
-    fields: dict[str, Any],
-    *,
-    actor: Actor,
-    reason: str,
-    context: RequestContext,
-    now: datetime,
-) -> None:
-    fields = {**fields, "updated_at": now}
-    BookingRequest.all_objects.filter(pk_in([b.pk for b in bookings])).update(**fields)
-    assign(bookings, fields)
-    history.record_changes(bookings, actor=actor, reason=reason, context=context, when=now)
-
-
-def assign(bookings: list[BookingRequest], fields: dict[str, Any]) -> None:
-    """Set `fields` on the in-memory bookings as the `UPDATE` set them in the database.
-
-    A relation (`cancelled_by`) gets its id and its cached object directly: the
-    descriptor's checks, per booking, cost more than the `UPDATE` itself.
-    """
-    plain: dict[str, Any] = {}
-    related: list[tuple[ForeignKey, Any]] = []
-    by_descriptor: dict[str, Any] = {}
-    for name, value in fields.items():
-        field = cast(Field, BookingRequest._meta.get_field(name))
-        if isinstance(field, ForeignKey) and name == field.name:
-            plain[field.attname] = None if value is None else value.pk
-            related.append((field, value))
-        elif isinstance(field, ForeignKey):  # an id (`session_id`): the descriptor drops the object
-            by_descriptor[name] = value
-        else:
-            plain[field.attname] = value
-    for booking in bookings:
-        booking.__dict__.update(plain)
-        for field, value in related:
-            field.set_cached_value(booking, value)
-        for name, value in by_descriptor.items():
-            setattr(booking, name, value)
-
-
-def update_with_fees(
-    bookings: list[BookingRequest],
-    fields: dict[str, Any],
-    fee_of: Callable[[BookingRequest], Decimal],
-    *,
-    actor: Actor,
-    reason: str,
-    context: RequestContext,
-    now: datetime,
-) -> None:
-    """`update` the locked bookings with `fields` and each one's fee (`charges.fee_fields`).
-
-    One `UPDATE` per distinct amount (a batch's bookings share few sessions and
-    prices), still one historical record per booking.
-    """
-    groups: dict[Decimal, list[BookingRequest]] = defaultdict(list)
-    for booking in bookings:
-        groups[fee_of(booking)].append(booking)
-    for amount, group in groups.items():
-        update(group, {**fields, **charges.fee_fields(amount)},
-               actor=actor, reason=reason, context=context, now=now)  # fmt: skip

@@ -1,20 +1,23 @@
 """Moving bookings to another session of the same business (see `engine` for the shape).
 
-The target session's row is locked first with the sessions moved away from
-(sessions before bookings, as every path that locks both does), then the
-bookings in primary-key order. Under those locks the target's active bookings
-(pending or approved, not deleted) and open waitlist offers are counted once;
-each booking then moves while the target has room, else it is skipped ("the
-target session is full"). Two concurrent moves into one last spot queue on the
-target's lock, so the second counts the first's booking: capacity holds under
-any interleaving. The spots freed in the sessions moved away from go to their
+In each batch's transaction (see `engine`), the target session's row is locked
+first with the sessions that batch moves away from (sessions before bookings,
+as every path that locks both does), then the bookings in primary-key order.
+Under those locks the target's active bookings (pending or approved, not
+deleted) and open waitlist offers are counted, once per batch; each booking
+then moves while the target has room, else it is skipped ("the target session
+is full"). Two concurrent moves into one last spot queue on the target's lock,
+so the second counts the first's booking: capacity holds under any
+interleaving. The spots freed in the sessions moved away from go to their
 waitlists in the same transaction.
 
 A target of another business (or not the actor's), cancelled, or already
-started refuses the whole call before anything changes. The historical record
-of each moved booking holds the new session next to the previous record's old
-one (the timeline shows "Moved"); the client is emailed the old and the new
-time, in the business's time zone, unless `notify_client` is off.
+started refuses the whole call before anything changes (in its first batch;
+one that becomes so between batches stops the call there, as any failure
+does). The historical record of each moved booking holds the new session next
+to the previous record's old one (the timeline shows "Moved"); the client is
+emailed the old and the new time, in the business's time zone, unless
+`notify_client` is off.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from booking.actors import Actor
@@ -34,9 +36,7 @@ from booking.services.lifecycle.engine import (
     Change,
     Operation,
     Selection,
-    lock_sessions_of,
     requires,
-    selected_ids,
 )
 from booking.services.results import BulkResult
 from booking.services.rules import Refusal
@@ -90,30 +90,48 @@ def move_bookings(
     if session is None:
         raise exc.InvalidInput("session is required: the id of the session to move to")
     pk = target_id(session)
-    with transaction.atomic():
-        # The target and the sessions moved away from, in one primary-key order:
-        # two moves in opposite directions queue instead of deadlocking.
-        lock_sessions_of(selected_ids(bookings), also=[pk])
-        target = lock_target(pk, change.actor, now=change.now)
-        room = [spots.room_in(target, now=change.now)]  # open waitlist offers hold their spots
+    batch = _TargetInBatch(pk, change.actor, now=change.now)
 
-        def check(booking: BookingRequest) -> Refusal | None:
-            refusal = rules.check_move(booking, target)
-            if refusal is None:
-                if room[0] < 1:
-                    return FULL
-                room[0] -= 1
-            return refusal
+    def check(booking: BookingRequest) -> Refusal | None:
+        refusal = rules.check_move(booking, batch.locked)
+        if refusal is None:
+            if batch.room < 1:
+                return FULL
+            batch.room -= 1
+        return refusal
 
-        def apply(ready: list[BookingRequest]) -> None:
-            previous = {booking.pk: booking.session for booking in ready}
-            change.update(ready, {"session_id": target.pk})
-            for booking in ready:
-                BookingRequest.session.field.set_cached_value(booking, target)
-            if notify_client:
-                notifications.bookings_moved(
-                    ready, previous=previous, reason=change.reason, now=change.now
-                )
+    def apply(ready: list[BookingRequest]) -> None:
+        previous = {booking.pk: booking.session for booking in ready}
+        change.update(ready, {"session_id": batch.pk})
+        for booking in ready:
+            BookingRequest.session.field.set_cached_value(booking, batch.locked)
+        if notify_client:
+            notifications.bookings_moved(ready, previous=previous, reason=change.reason,
+                                         now=change.now)  # fmt: skip
 
-        # The sessions moved away from offer their freed spots to their waitlists.
-        return change.run(Operation("moved", check, apply, frees_spots=True), bookings)
+    # Each batch locks the target with the sessions moved away from, in one
+    # primary-key order (two moves in opposite directions queue instead of
+    # deadlocking); the sessions moved away from offer their freed spots.
+    operation = Operation("moved", check, apply, frees_spots=True, also_locks=(pk,),
+                          begin_batch=batch.begin)  # fmt: skip
+    return change.run(operation, bookings)
+
+
+class _TargetInBatch:
+    """The target session as the current batch locked it, and the room it has left."""
+
+    def __init__(self, pk: int, actor: Actor, *, now: datetime) -> None:
+        self.pk, self.actor, self.now = pk, actor, now
+        self.target: Session | None = None
+        self.room = 0
+
+    def begin(self) -> None:
+        """Lock the target (its row is locked already, with the batch's sessions) and
+        count its room under that lock: open waitlist offers hold their spots."""
+        self.target = lock_target(self.pk, self.actor, now=self.now)
+        self.room = spots.room_in(self.target, now=self.now)
+
+    @property
+    def locked(self) -> Session:
+        assert self.target is not None, "read in a batch, after `begin`"
+        return self.target
