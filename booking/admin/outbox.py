@@ -26,9 +26,13 @@ from django.utils.translation import ngettext
 
 from booking.admin.strict import StrictChangeListMixin
 from booking.admin.tenancy import ReadOnlyBookingInline
-from booking.emails import outbox
+from booking.emails import outbox, rendering
 from booking.emails.models import EmailStatus, OutboxEmail, OutboxQuerySet
 from booking.models import BookingRequest
+
+# An email still to be rendered (a bulk change's: see booking.emails.rendering).
+NOT_WRITTEN = "(written by the worker as it sends the email)"
+DRAFT_NOTE = "(not sent yet: as the worker would write it now)"
 
 STATUS_COLOURS = {
     EmailStatus.QUEUED: "#8a6d00",
@@ -52,14 +56,24 @@ class StatusBadge:
         )
 
 
-class EmailOutboxInline(StatusBadge, ReadOnlyBookingInline):
+class SubjectLine:
+    """The subject, for the list and the booking page's emails."""
+
+    @admin.display(description="subject", ordering="subject")
+    def subject_line(self, email: OutboxEmail) -> str:
+        """A bulk change's email is written by the worker as it sends it: until then
+        this says so, rather than render each row here (queries per row)."""
+        return NOT_WRITTEN if email.render is not None else email.subject
+
+
+class EmailOutboxInline(SubjectLine, StatusBadge, ReadOnlyBookingInline):
     """The booking's emails and their delivery states (for the booking change page)."""
 
     model = OutboxEmail
     fk_name = "booking"
     show_change_link = True
-    fields = ("created_at", "kind", "recipient", "status_badge", "attempts", "sent_at",
-              "last_event_at", "last_error")  # fmt: skip
+    fields = ("created_at", "kind", "subject_line", "recipient", "status_badge", "attempts",
+              "sent_at", "last_event_at", "last_error")  # fmt: skip
     readonly_fields = fields
     ordering = ("created_at", "pk")
     verbose_name = "email"
@@ -67,9 +81,9 @@ class EmailOutboxInline(StatusBadge, ReadOnlyBookingInline):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
-    list_display = ("created_at", "reference", "kind", "recipient", "status_badge", "attempts",
-                    "sent_at", "business")  # fmt: skip
+class OutboxEmailAdmin(StrictChangeListMixin, SubjectLine, StatusBadge, admin.ModelAdmin):
+    list_display = ("created_at", "reference", "kind", "subject_line", "recipient", "status_badge",
+                    "attempts", "sent_at", "business")  # fmt: skip
     list_filter = ("status", "kind", ("business", admin.RelatedOnlyFieldListFilter))
     search_fields = ("=reference", "recipient", "=provider_message_id")
     list_select_related = ("business",)
@@ -80,12 +94,12 @@ class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
         (None, {"fields": ("kind", "booking_link", "business", "recipient", "reply_to")}),
         ("Delivery", {"fields": ("status_badge", "attempts", "last_error", "provider_message_id",
                                  "created_at", "next_attempt_at", "sent_at", "last_event_at")}),
-        ("Content", {"fields": ("subject", "text_body", "html_preview")}),
+        ("Content", {"fields": ("subject_shown", "text_shown", "html_preview")}),
     )  # fmt: skip
     readonly_fields = ("kind", "booking_link", "business", "recipient", "reply_to", "status_badge",
                        "attempts", "last_error", "provider_message_id", "created_at",
-                       "next_attempt_at", "sent_at", "last_event_at", "subject", "text_body",
-                       "html_preview")  # fmt: skip
+                       "next_attempt_at", "sent_at", "last_event_at", "subject_shown",
+                       "text_shown", "html_preview")  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEmail]:
         return cast(OutboxQuerySet, super().get_queryset(request)).for_user(request.user)
@@ -109,8 +123,25 @@ class OutboxEmailAdmin(StrictChangeListMixin, StatusBadge, admin.ModelAdmin):
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("booking.resend_outboxemail")
 
+    @staticmethod
+    def _written(email: OutboxEmail) -> OutboxEmail:
+        """The email as sent, or, still to be written, as the worker would write it now."""
+        if not hasattr(email, "_written"):
+            email._written = rendering.preview(email)  # type: ignore[attr-defined]
+        return cast(OutboxEmail, email._written)  # type: ignore[attr-defined]
+
+    @admin.display(description="subject")
+    def subject_shown(self, email: OutboxEmail) -> str:
+        subject = self._written(email).subject
+        return f"{subject} {DRAFT_NOTE}" if email.render is not None else subject
+
+    @admin.display(description="text body")
+    def text_shown(self, email: OutboxEmail) -> str:
+        return self._written(email).text_body
+
     @admin.display(description="HTML body")
     def html_preview(self, email: OutboxEmail) -> str:
+        email = self._written(email)
         if not email.html_body:
             return "-"
         return format_html(

@@ -19,6 +19,7 @@ business as they are now. With history switched off, the booking as it stands.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -42,6 +43,23 @@ def render_pending(emails: Sequence[OutboxEmail]) -> list[OutboxEmail]:
     pending = [email for email in emails if email.render is not None]
     if not pending:
         return list(emails)
+    _render(pending)
+    withdrawn = {email.pk for email in pending} - _store(pending)
+    return [email for email in emails if email.pk not in withdrawn]
+
+
+def preview(email: OutboxEmail) -> OutboxEmail:
+    """The email as the worker would write it now, stored nowhere (for the admin's
+    page of one email still to be rendered); the email itself if it is written."""
+    if email.render is None:
+        return email
+    draft = copy.copy(email)
+    _render([draft])
+    return draft
+
+
+def _render(pending: list[OutboxEmail]) -> None:
+    """Write each row's subject and bodies in memory (and clear its `render`)."""
     states = _bookings_as_queued(pending)
     for email in pending:
         kind, params = EmailKind(email.kind), email.render or {}
@@ -62,8 +80,6 @@ def render_pending(emails: Sequence[OutboxEmail]) -> list[OutboxEmail]:
             context.update({k: v for k, v in params.items() if k.startswith("previous_")})
             email.subject, email.text_body, email.html_body = messages.render(kind, context)
         email.render = None
-    withdrawn = {email.pk for email in pending} - _store(pending)
-    return [email for email in emails if email.pk not in withdrawn]
 
 
 def _bookings_as_queued(emails: list[OutboxEmail]) -> dict[int, BookingRequest]:

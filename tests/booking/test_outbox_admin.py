@@ -162,3 +162,60 @@ def test_the_booking_page_shows_its_emails_and_their_states(client, clerk, booki
     assert "Delivered" in page and "desk@example.com" in page
     assert "other@example.com" not in page
     assert 'name="emails-0-recipient"' not in page  # read-only: no form fields
+
+
+# ---------------------------------------------------------------- a bulk change's emails
+
+
+def test_an_email_still_to_be_written_says_so_and_shows_what_it_will_say(
+    client, clerk, booking, django_capture_on_commit_callbacks
+):
+    """Staff cancelled: the worker writes the email as it sends it; the admin tells the truth."""
+    from django.core import mail
+    from django.utils.html import escape
+
+    from booking import services
+    from booking.admin.outbox import DRAFT_NOTE, NOT_WRITTEN
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_bookings(booking, actor=make_staff(superuser=True), reason="Teacher ill")
+    email = OutboxEmail.objects.get(booking=booking, kind=EmailKind.STAFF_CANCELLED)
+    assert email.render is not None and email.subject == ""
+    client.force_login(clerk)
+
+    assert NOT_WRITTEN in client.get(reverse(CHANGELIST)).content.decode()
+    on_booking = client.get(reverse("admin:booking_bookingrequest_change", args=[booking.pk]))
+    assert NOT_WRITTEN in on_booking.content.decode()
+    page = client.get(reverse("admin:booking_outboxemail_change", args=[email.pk])).content.decode()
+    assert "Teacher ill" in page and "srcdoc=" in page  # the body it will have
+    email.refresh_from_db()
+    assert email.render is not None and email.subject == ""  # shown, not stored: still queued
+
+    run_email_tasks()
+    [sent] = mail.outbox
+    assert escape(f"{sent.subject} {DRAFT_NOTE}") in page  # the subject it then got
+    after = client.get(reverse(CHANGELIST)).content.decode()
+    assert NOT_WRITTEN not in after and escape(sent.subject) in after
+
+
+def test_the_lists_queries_do_not_grow_with_emails_still_to_be_written(client, clerk, session):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from booking import services
+
+    root = make_staff(superuser=True)
+    client.force_login(clerk)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(CHANGELIST)).status_code == 200
+        return len(captured.captured_queries)
+
+    services.cancel_bookings(make_booking(session=session), actor=root, reason="one")
+    one = queries()
+    services.cancel_bookings(
+        [make_booking(session=session).pk for _ in range(5)], actor=root, reason="more"
+    )
+    assert OutboxEmail.objects.filter(render__isnull=False).count() == 6
+    assert queries() == one
