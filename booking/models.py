@@ -14,13 +14,17 @@ here so that they register with the app (label `booking`) and are re-exported.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Func, Q, TextField
+from django.db.models.lookups import IContains
 from django.utils import timezone
 
 from booking.businesses.models import MAX_DEADLINE_HOURS, BookingSettings, Business
@@ -71,6 +75,42 @@ class FeeStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
+# What staff search a booking by (the admin's search), in this order.
+SEARCHED_FIELDS = ("reference", "client_name", "client_email", "client_phone")
+# Joins them: a newline, which a word typed in the one-line search box cannot hold.
+SEARCH_SEPARATOR = "\n"
+
+
+class SearchedText(Func):
+    """A booking's searched fields joined by SEARCH_SEPARATOR, as one text.
+
+    On PostgreSQL one trigram (pg_trgm) GIN index on its UPPER (migration 0017)
+    serves every search: `containing` matches each word against this text, which
+    is what `icontains` compiles to. The SQL must stay the index's expression
+    (`tests/booking/test_search.py` checks that the planner uses the index).
+    """
+
+    template = "(%(expressions)s)"
+    arg_joiner = f" || '{SEARCH_SEPARATOR}' || "
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(*(F(name) for name in SEARCHED_FIELDS))
+
+
+def contains_text(text: str) -> Q:
+    """A reference, client name, email or phone contains `text`, ignoring case.
+
+    One `icontains` on `SearchedText`: the same as asking each field, since a
+    text without the separator that is in the joined fields lies within one of
+    them. A text holding the separator may span two fields: those are also asked
+    one by one (the joined text containing it stays the indexed condition).
+    """
+    condition = Q(IContains(SearchedText(), text))
+    if SEARCH_SEPARATOR in text:
+        condition &= reduce(or_, (Q(**{f"{name}__icontains": text}) for name in SEARCHED_FIELDS))
+    return condition
+
 
 class BookingQuerySet(TenantQuerySet["BookingRequest"]):
     business_path = "session__business"
@@ -97,6 +137,17 @@ class BookingQuerySet(TenantQuerySet["BookingRequest"]):
         countries = Business.objects.for_user(user).values_list("country", flat=True).distinct()
         return self.filter(client_phone_e164__in=search_forms(query, countries))
 
+    def containing(self, text: str) -> BookingQuerySet:
+        """Bookings whose reference, client name, email or phone contains `text` (any case)."""
+        return self.filter(contains_text(text))
+
+    def with_emails(self, emails: Iterable[str]) -> BookingQuerySet:
+        """Bookings whose client email is one of `emails`, ignoring case. `iexact`
+        compares UPPER() forms, which no B-tree holds: the search index finds the
+        candidates (`contains_text`), `iexact` keeps those that are the address."""
+        wanted = [Q(contains_text(email), client_email__iexact=email) for email in emails]
+        return self.filter(reduce(or_, wanted, Q(pk__in=[])))
+
     def with_related(self) -> BookingQuerySet:
         return self.select_related("session__business__booking_settings")
 
@@ -121,7 +172,8 @@ class BookingRequest(models.Model):
         max_length=REFERENCE_LENGTH, unique=True, editable=False, default=generate_reference
     )
     client_name = models.CharField(max_length=200)
-    client_email = models.EmailField()  # indexed in Meta (no LIKE index: no query wants one)
+    # Searched (and found by address, `with_emails`) through SearchedText's index.
+    client_email = models.EmailField()
     client_phone = models.CharField(max_length=40, blank=True, default="")
     # E.164 ("+447700900123") read with the business's country, "" if unparsable; set
     # by `save` (bulk writers call `sync_phone`). Identity and phone search compare it.
@@ -139,6 +191,7 @@ class BookingRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # indexed in Meta where set
     )
     cancellation_reason = models.TextField(
         blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
@@ -153,6 +206,7 @@ class BookingRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # indexed in Meta where set
     )
     deletion_reason = models.TextField(
         blank=True, default="", validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
@@ -171,6 +225,7 @@ class BookingRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # indexed in Meta where set
     )
     fee_waived_at = models.DateTimeField(null=True, blank=True)
     fee_waiver_reason = models.TextField(
@@ -207,16 +262,20 @@ class BookingRequest(models.Model):
             ("waive_fee_bookingrequest", "Can waive cancellation and no-show fees"),
             ("move_bookingrequest", "Can move bookings to another session"),
         ]
+        # Each index gets an entry for every booking a status change writes (such an
+        # update is never HOT): only indexes a query uses are kept. A status alone is
+        # read through (is_deleted, status); the client's email is found through the
+        # search index (`with_emails`); on PostgreSQL, that one trigram index replaces
+        # one per searched field, and the reference's LIKE twin is dropped (migration
+        # 0017).
         indexes = [
             models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
-            models.Index(fields=["status"], name="booking_status_idx"),
             models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
             # A session's bookings, and which are live and in which state: a tenant's
             # list filtered by status is counted from this index alone.
             models.Index(
                 fields=["session", "is_deleted", "status"], name="booking_session_state_idx"
             ),
-            models.Index(fields=["client_email"], name="booking_client_email_idx"),
             # The default order (newest first; the staff API's lists), read backwards.
             models.Index(fields=["created_at", "id"], name="booking_created_idx"),
             # The admin home's recent client cancellations (booking.admin_site), newest first.
@@ -226,6 +285,17 @@ class BookingRequest(models.Model):
                 name="booking_client_cancelled_idx",
             ),
             models.Index(fields=["client_phone_e164"], name="booking_client_phone_e164_idx"),
+            # Who cancelled, deleted or waived: read only when a user is deleted (SET_NULL
+            # updates and the foreign key's check look the user up). Only the rows that
+            # name one are indexed, so a status change that names nobody adds no entry.
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=Q(**{f"{name}__isnull": False}),
+                    name=f"booking_{name}_idx",
+                )
+                for name in ("cancelled_by", "deleted_by", "fee_waived_by")
+            ),
         ]
 
     def __str__(self) -> str:

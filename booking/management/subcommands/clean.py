@@ -1,11 +1,8 @@
 """bookings clean (--emails E ... | --all --yes) [--hard] [--reason R] [--dry-run]"""
 
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils import timezone
 
 from booking import services
@@ -52,9 +49,7 @@ def handle(
         )
     bookings = BookingRequest.all_objects.all()
     if emails:
-        bookings = bookings.filter(
-            reduce(or_, (Q(client_email__iexact=email.strip()) for email in emails))
-        )
+        bookings = bookings.with_emails(email.strip() for email in emails)
     reason = services.clean_reason(reason)
     context = RequestContext.command("bookings clean")
     if hard:

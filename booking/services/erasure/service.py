@@ -173,7 +173,7 @@ def find_client(erasure: Erasure, *, email: str = "", phone: str = "") -> None:
     records = BookingRequest.history.model.objects
     if email:
         email = email.strip()
-        live = bookings.filter(client_email__iexact=email)
+        live = bookings.with_emails([email])  # through the search index
         past = records.filter(client_email__iexact=email)
         wanted = normalize_email(email)
 
