@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote_plus, urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -314,12 +314,17 @@ def run_changelist(total: int, runs: int) -> bool:
     Business.objects.get(slug="chain-01").staff.add(desk)
 
     sample = BookingRequest.objects.filter(session__business__slug="chain-01").order_by("pk")[1000]
+    # The phone searched is a whole number (the sample's, or the next one's that has one).
+    phone = sample.client_phone or (
+        BookingRequest.objects.filter(session__business__slug="chain-01", pk__gt=sample.pk)
+        .exclude(client_phone="").order_by("pk").values_list("client_phone", flat=True).first()
+    )  # fmt: skip
     today = timezone.now().date()
     values = {
         "today": f"{today}+00%3A00%3A00%2B00%3A00",
         "week": f"{today + timedelta(days=7)}+00%3A00%3A00%2B00%3A00",
         "year": today.year, "reference": sample.reference,
-        "email": sample.client_email.split("@")[0], "phone": sample.client_phone or "+49",
+        "email": sample.client_email.split("@")[0], "phone": quote_plus(phone or "+49"),
         "name": sample.client_name.replace(" ", "+"),
     }  # fmt: skip
     bare_site = admin.AdminSite(name="bare")

@@ -5,7 +5,8 @@
 
 Twenty businesses with one session per 8 bookings, spread over two years
 before and one year after now; bookings with the demo's mix of statuses, 2 %
-soft-deleted, client names from the demo's lists and unique references (a
+soft-deleted, client names from the demo's lists, a phone number on four
+bookings in five (in every business alike) and unique references (a
 bijection of the row number onto the reference alphabet, so no retry is
 needed). The first business holds 10 % of the rows: its staff member is the
 benchmark's tenant-scoped user. Rows are written with `generate_series` in
@@ -133,8 +134,8 @@ def seed(connection: Any, *, bookings: int) -> bool:
             f"""n, b.session_id, {reference},
                    f || ' ' || l,
                    lower(replace(f || '.' || l, ' ', '')) || n || '@example.com',
-                   CASE WHEN n % 5 = 0 THEN '' ELSE '+49 151 ' || {phone} END,
-                   CASE WHEN n % 5 = 0 THEN '' ELSE '+49151' || {phone} END,
+                   CASE WHEN (n / 10) % 5 = 0 THEN '' ELSE '+49 151 ' || {phone} END,
+                   CASE WHEN (n / 10) % 5 = 0 THEN '' ELSE '+49151' || {phone} END,
                    CASE WHEN r < 0.35 THEN 'pending' WHEN r < 0.85 THEN 'approved'
                         WHEN r < 0.92 THEN 'rejected' ELSE 'cancelled' END,
                    s.starts_at - interval '3 days', s.starts_at - interval '3 days',
