@@ -270,6 +270,8 @@ def fallback_text(context: dict[str, Any]) -> str:
         f"Session: {context['session_title']}",
         f"Starts: {context['when']} ({context['timezone_name']})",
     ]
+    if context.get("expires_when"):  # a waitlist offer
+        lines.append(f"Offer open until: {context['expires_when']} ({context['timezone_name']})")
     if context["kind"] == EmailKind.BUSINESS_NOTICE:
         lines.append(f"Client: {context['client_name']} <{context['client_email']}>")
     if context["reason"]:

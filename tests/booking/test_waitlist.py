@@ -323,3 +323,30 @@ def test_offer_now_needs_a_free_spot(full, desk):
     full.save()
     result = waitlist.offer_now([entry.pk], actor=desk)
     assert result.done == [entry] and refetch(entry).status == WaitlistStatus.OFFERED
+
+
+def test_the_offer_email_labels_every_time_with_the_business_zone(full, desk, business):
+    """Each time an email shows is followed by its zone, as every other email writes it."""
+    from booking.emails.messages import local_time
+
+    add(full, desk)
+    [entry] = free_one(full)
+    [email] = OutboxEmail.objects.filter(kind=EmailKind.WAITLIST_OFFER)
+    until = local_time(entry.offer_expires_at, business.timezone)
+    labelled = f"{until} ({business.timezone})"
+    assert email.text_body.count(until) == email.text_body.count(labelled) == 2
+    assert f"open until {labelled}" in email.text_body
+    assert email.html_body.count(until) == 2
+
+
+def test_the_offer_email_without_templates_still_says_until_when(full, desk, business, settings):
+    """The built-in body (every template missing) keeps the offer's end, zone-labelled."""
+    from booking.emails.messages import local_time
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [], "APP_DIRS": False}]
+    add(full, desk)
+    [entry] = free_one(full)
+    [email] = OutboxEmail.objects.filter(kind=EmailKind.WAITLIST_OFFER)
+    until = local_time(entry.offer_expires_at, business.timezone)
+    assert f"Offer open until: {until} ({business.timezone})" in email.text_body
+    assert "?token=" in email.text_body
