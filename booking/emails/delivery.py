@@ -16,9 +16,11 @@ are recorded:
   the provider cannot take) → `failed`, shown in the admin, resendable.
 
 Each accepted row is marked `sent` as soon as the provider accepts it (one
-UPDATE, one commit), so a worker that dies mid-chunk has at most the one email
-in flight unrecorded: the sweep queues the chunk's unsent rows again, and only
-that one may go out twice. Claiming in chunks still saves a commit per email.
+UPDATE by primary key, one commit), so a worker that dies mid-chunk has at most
+the one email in flight unrecorded: the sweep queues the chunk's unsent rows
+again, and only that one may go out twice. Claiming in chunks still saves a
+commit per email. On PostgreSQL those commits don't wait for the WAL flush
+(`_commits_without_flush_wait`: what that trades, and only on a server crash).
 
 When the provider looks down (several transient errors in a row), the rest of
 the batch is not tried: it is rescheduled with the failed rows (claimed rows
@@ -31,10 +33,12 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import batched
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from anymail.exceptions import (
     AnymailAPIError,
@@ -47,7 +51,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from booking.emails import rendering
@@ -118,7 +122,7 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
     """
     ids = sorted(ids)
     run = _Run()
-    with mailers.default as connection:
+    with mailers.default as connection, _commits_without_flush_wait():
         for chunk in batched(ids, CLAIM_CHUNK):
             moment = now or timezone.now()
             if run.provider_down:
@@ -126,7 +130,6 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
                 for email in queued.order_by("pk"):
                     run.add(email, "postponed", _postpone(email, moment), moment)
                 continue
-            sent: dict[int, str] = {}
             claimed = _claim(chunk, moment)
             # A bulk change's rows are rendered here, outside its transaction (one
             # an erasure emptied after the claim is dropped: it is failed, never sent).
@@ -138,10 +141,7 @@ def deliver(ids: Iterable[int], *, retry: Retry, now: datetime | None = None) ->
                 if run.provider_down:
                     run.add(email, "postponed", _release(email, moment), moment)
                     continue
-                result, delay = _send(connection, email, moment, sent)
-                # Recorded at once: a crash now can resend only the email in flight.
-                _finish_sent(sent, moment)
-                sent.clear()
+                result, delay = _send(connection, email, moment)
                 run.streak = run.streak + 1 if result == "retry" else 0
                 run.add(email, result, delay, moment)
     for delay, pks in run.retries.items():
@@ -211,10 +211,9 @@ def _release(email: OutboxEmail, now: datetime) -> timedelta:
     return delay
 
 
-def _send(
-    connection: Any, email: OutboxEmail, now: datetime, sent: dict[int, str]
-) -> tuple[str, timedelta | None]:
-    """Send one claimed row; an accepted one joins `sent` (pk → provider id) to be recorded."""
+def _send(connection: Any, email: OutboxEmail, now: datetime) -> tuple[str, timedelta | None]:
+    """Send one claimed row and record the outcome at once (its own commit), so a
+    worker killed now can resend only the email in flight."""
     message = as_message(email)
     try:
         connection.send_messages([message])
@@ -223,31 +222,63 @@ def _send(
     except Exception as error:
         return _record_error(email, error, now)
     status = getattr(message, "anymail_status", None)
-    sent[email.pk] = str(status.message_id) if status and status.message_id is not None else ""
+    message_id = status.message_id if status else None
+    _mark_sent(email.pk, "" if message_id is None else str(message_id), now)
     return "sent", None
 
 
-def _finish_sent(sent: dict[int, str], now: datetime) -> None:
-    """Record accepted rows, each with its provider id, in one round trip.
+def _mark_sent(pk: int, message_id: str, now: datetime) -> None:
+    """Record an accepted row, with the provider's id: one UPDATE by primary key.
 
-    One parameterised UPDATE run for every row (`executemany`: pipelined by
-    psycopg) in one transaction. Hand-written because the ORM's way to set a
-    different value per row (`bulk_update`, a CASE of one WHEN per row) cost
-    more Python time than sending the emails.
+    Hand-written (the statement is built once) because it runs once per email and
+    the ORM's query building cost as much as the send. Conditional on our claim:
+    a sweep that judged us dead owns the row now.
     """
-    if not sent:
-        return
-    table, meta = OutboxEmail._meta.db_table, OutboxEmail._meta
-    columns = ["status", "sent_at", "last_error", "provider_message_id", "updated_at"]
-    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in columns)  # type: ignore[union-attr]
-    sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND status = %s"
-    field = meta.get_field("sent_at")
-    with transaction.atomic(), db_connection.cursor() as cursor:
-        moment = field.get_db_prep_value(now, db_connection)
-        cursor.executemany(sql, [
-            (EmailStatus.SENT, moment, "", message_id, moment, pk, EmailStatus.SENDING)
-            for pk, message_id in sent.items()
+    moment = OutboxEmail._meta.get_field("sent_at").get_db_prep_value(now, db_connection)
+    with db_connection.cursor() as cursor:
+        cursor.execute(_mark_sent_sql(), [
+            EmailStatus.SENT, moment, "", message_id, moment, pk, EmailStatus.SENDING
         ])  # fmt: skip
+
+
+@cache
+def _mark_sent_sql() -> str:
+    meta, quote = OutboxEmail._meta, db_connection.ops.quote_name
+    columns = ["status", "sent_at", "last_error", "provider_message_id", "updated_at"]
+    assignments = ", ".join(
+        f"{quote(str(cast(Field, meta.get_field(name)).column))} = %s" for name in columns
+    )
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s AND status = %s"
+
+
+@contextmanager
+def _commits_without_flush_wait() -> Iterator[None]:
+    """On PostgreSQL, let this run's commits return before their WAL is flushed.
+
+    Each email's `sent` mark is its own commit, and waiting for the disk's flush
+    was most of the time per email. Without the wait the server still has every
+    commit, so a killed worker loses none; only a crash of the database server can
+    lose the last commits (at most three times `wal_writer_delay`, 0.6 s by default, and
+    only ever the latest ones): the rows are then as a worker killed that much
+    earlier leaves them, and the emails sent in that window go out again. Only in
+    autocommit mode (the worker's), where each statement is a commit; the session
+    setting is reset when the run ends. `EMAIL_ASYNC_COMMIT=0` turns it off.
+    """
+    apply = (
+        settings.EMAIL_ASYNC_COMMIT
+        and db_connection.vendor == "postgresql"
+        and not db_connection.in_atomic_block
+    )
+    if not apply:
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _record_error(

@@ -4,11 +4,17 @@ its emails back, and the next worker sends each once."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -25,6 +31,7 @@ pytestmark = [
 ]
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def db_worker_batch() -> None:
@@ -102,3 +109,58 @@ def test_the_lost_task_is_marked_failed_not_left_running():
     task.refresh_from_db()
     assert task.status == TaskResultStatus.FAILED
     assert "stopped" in task.traceback
+
+
+# A worker of its own, in a child process on the test database, killed by its mailer.
+KILLED_WORKER = """
+import sys, django
+django.setup()
+from django.test.utils import override_settings
+from booking.emails import delivery, tasks
+backend = {"BACKEND": "tests.booking.worker_backends.DiesInFlight"}
+with override_settings(MAILERS={"default": backend}):
+    delivery.deliver([int(pk) for pk in sys.argv[1:]], retry=tasks.enqueue_ids)
+"""
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = quote(db["USER"], safe="")
+    if db["PASSWORD"]:
+        user += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_chunk_resends_only_the_email_in_flight(tmp_path):
+    """Killed (SIGKILL) once the provider accepted its third email, before recording it:
+    the two before are recorded `sent` (committed without waiting for the flush, which
+    the server has whatever becomes of the worker), the third is the one in flight."""
+    business = make_business()
+    session = make_session(business=business)
+    bookings = [make_booking(session=session, client_email=f"c{i}@example.com") for i in range(6)]
+    services.cancel_bookings([b.pk for b in bookings], actor=make_staff(businesses=(business,)))
+    emails = list(OutboxEmail.objects.order_by("pk"))
+    assert len(emails) == 6 < delivery.CLAIM_CHUNK  # one chunk, claimed at once
+    log = tmp_path / "sends"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "DATABASE_URL": database_url(), "SENDS_LOG": str(log), "KILL_AFTER": "3"}  # fmt: skip
+
+    child = subprocess.run([sys.executable, "-c", KILLED_WORKER, *[str(e.pk) for e in emails]],
+                           cwd=ROOT, env=env, timeout=120)  # fmt: skip
+
+    assert child.returncode == -signal.SIGKILL
+    in_order = [email.recipient for email in emails]  # the order they are sent in
+    assert log.read_text().split("\n")[:-1] == [f"{to} off" for to in in_order[:3]]
+    status = dict(OutboxEmail.objects.values_list("recipient", "status"))
+    assert [status[to] for to in in_order] == [EmailStatus.SENT] * 2 + [
+        EmailStatus.SENDING  # the third in flight, the rest claimed and not yet tried
+    ] * 4
+
+    minutes_pass(outbox.STALE_AFTER.seconds // 60)
+    call_command("send_queued_emails", "--rounds", "1")
+    db_worker_batch()
+
+    # Only the one in flight went out twice.
+    assert sorted(m.to[0] for m in sent_messages()) == sorted(in_order[2:])
+    assert set(OutboxEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
