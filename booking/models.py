@@ -74,6 +74,11 @@ class FeeStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
+# A seat taken, what "booked" means on every staff page and in the API: an active
+# booking, or one whose client came or did not show (a past class is as full as it
+# was, not "0 booked"). Attendance is marked only once a session started, so for a
+# session still open to bookings the seated ones are exactly the active ones.
+SEATED_STATUSES = (*ACTIVE_STATUSES, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
 # What staff search a booking by (the admin's search), in this order.
 SEARCHED_FIELDS = ("reference", "client_name", "client_email", "client_phone")
@@ -123,6 +128,10 @@ class BookingQuerySet(TenantQuerySet["BookingRequest"]):
 
     def active(self) -> BookingQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def seated(self) -> BookingQuerySet:
+        """Holding a seat: see SEATED_STATUSES (live bookings: chain `live()`)."""
+        return self.filter(status__in=SEATED_STATUSES)
 
     def upcoming(self, *, now: datetime) -> BookingQuerySet:
         return self.filter(session__starts_at__gt=now)

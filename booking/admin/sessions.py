@@ -17,10 +17,9 @@ from booking.admin.session_cancel import cancel_sessions_action
 from booking.admin.tenancy import ReadOnlyBookingInline, ScopedRelatedFieldListFilter, TenantAdmin
 from booking.admin.waitlist import WaitlistInline, spots_summary
 from booking.models import (
-    ACTIVE_STATUSES,
+    SEATED_STATUSES,
     BookingQuerySet,
     BookingRequest,
-    BookingStatus,
     Session,
     SessionCancellationJob,
     SessionStatus,
@@ -88,10 +87,8 @@ class SessionAdmin(TenantAdmin):
         return request.user.has_perm("booking.cancel_session")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # The seats taken: live bookings pending or approved, and those that came or did
-        # not show (a past class is as full as it was, not "0 / 6").
-        seated = (*ACTIVE_STATUSES, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
-        active = Q(bookings__status__in=seated, bookings__is_deleted=False)
+        # The seats taken (live bookings), as the session's page counts them.
+        active = Q(bookings__status__in=SEATED_STATUSES, bookings__is_deleted=False)
         # Each session's latest background cancellation, for its progress (one query a page).
         jobs = Prefetch("cancellation_jobs", SessionCancellationJob.objects.order_by("-pk"))
         waiting = WaitlistEntry.objects.filter(

@@ -34,6 +34,9 @@ def test_a_past_class_counts_the_clients_who_came_or_did_not_show(desk, business
     [row] = desk.get("/admin/booking/session/").context["cl"].result_list
     assert row.booked_count == 3
     assert "3 / 6" in desk.get("/admin/booking/session/").content.decode()
+    # The session's own page counts the same seats.
+    page = desk.get(reverse("admin:booking_session_change", args=[past.pk])).content.decode()
+    assert "3 booked / 6 capacity" in page
 
 
 def test_a_cancelled_session_offers_no_waitlist_link(desk, business):

@@ -45,7 +45,13 @@ WAITLIST = Shape(
         "spots": Shape(
             fields={
                 "capacity": Int(minimum=1),
-                "booked": Int(minimum=0, description="Active bookings."),
+                "booked": Int(
+                    minimum=0,
+                    description=(
+                        "Seats taken: active bookings (in a past session, also those "
+                        "attended or no-show)."
+                    ),
+                ),
                 "waiting": Int(minimum=0),
                 "offered": Int(minimum=0, description="Open offers: each holds a spot."),
             }

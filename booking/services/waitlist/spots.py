@@ -72,8 +72,10 @@ def room_in(session: Session, *, now: datetime, excluding: WaitlistEntry | None 
     return rooms([session], now=now, excluding=excluding).get(session.pk, 0)
 
 
-def active_count(session: Session) -> int:
-    return BookingRequest.objects.filter(session=session).active().count()
+def booked_count(session: Session) -> int:
+    """The session's seats taken by live bookings (`BookingQuerySet.seated`): for a session
+    open to bookings, the active ones; for a past one, also who came or did not show."""
+    return BookingRequest.objects.filter(session=session).live().seated().count()
 
 
 def takes_offers(session: Session, *, now: datetime) -> bool:

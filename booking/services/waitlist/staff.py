@@ -274,7 +274,7 @@ def close_waitlists(
 
 @dataclass(frozen=True)
 class QueueCounts:
-    booked: int  # active bookings
+    booked: int  # seats taken (`BookingQuerySet.seated`)
     waiting: int
     offered: int  # open offers
 
@@ -284,7 +284,7 @@ def queue_counts(session: Session, *, now: datetime | None = None) -> QueueCount
     now = now or timezone.now()
     entries = WaitlistEntry.objects.filter(session=session)
     return QueueCounts(
-        booked=spots.active_count(session),
+        booked=spots.booked_count(session),
         waiting=entries.filter(status=WaitlistStatus.WAITING).count(),
         offered=entries.holding(now=now).count(),
     )
