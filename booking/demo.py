@@ -8,6 +8,7 @@ one "+" historical record each.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import batched
@@ -21,6 +22,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from booking.audit import RequestContext
 from booking.models import (
+    SEATED_STATUSES,
     BookingRequest,
     BookingStatus,
     Business,
@@ -28,7 +30,9 @@ from booking.models import (
     Session,
     generate_reference,
 )
+from booking.services import exceptions as exc
 from booking.services import fees, policy
+from booking.services.waitlist import spots
 
 BATCH_SIZE = 2000
 
@@ -215,15 +219,30 @@ def _status(booking: BookingRequest, rng: random.Random, *, now: datetime, desk:
 
 
 def build_bookings(
-    sessions: list[Session], *, count: int, now: datetime, rng: random.Random
+    sessions: list[Session],
+    *,
+    count: int,
+    now: datetime,
+    rng: random.Random,
+    room: dict[int, int] | None = None,
+    more: Callable[[int], list[Session]] | None = None,
 ) -> list[BookingRequest]:
     """Unsaved bookings with a realistic mix of statuses, cancellations and deletions,
-    each with its policy snapshot."""
+    each with its policy snapshot, dealt to the sessions in turn.
+
+    `room`: each session's free seats (`spots.rooms`); a full session is passed over,
+    and when all are, `more(bookings still to make)` adds sessions (without it,
+    InvalidInput). None: unchecked (tests filling one session on purpose).
+    """
     bookings = []
     references = fresh_references(count)
     desks: dict[int, Any] = {}  # a staff member of each business, who acted at the desk
+    left = dict(room) if room is not None else None
     for n in range(count):
-        session = sessions[n % len(sessions)]
+        if left is None:
+            session = sessions[n % len(sessions)]
+        else:
+            sessions, session = _with_room(sessions, n, left, more, count - n)
         country = session.business.country
         if session.business_id not in desks:
             desks[session.business_id] = session.business.staff.order_by("pk").first()
@@ -242,10 +261,35 @@ def build_bookings(
             booking.status = (
                 BookingStatus.NO_SHOW if rng.random() < 0.15 else BookingStatus.ATTENDED
             )
+        if left is not None and booking.status in SEATED_STATUSES and not booking.is_deleted:
+            left[session.pk] -= 1
         bookings.append(booking)
     policy.snapshot_terms(bookings)
     _record_fees(bookings)
     return bookings
+
+
+def _with_room(
+    sessions: list[Session],
+    n: int,
+    left: dict[int, int],
+    more: Callable[[int], list[Session]] | None,
+    remaining: int,
+) -> tuple[list[Session], Session]:
+    """The `n`th booking's session in turn, or the next one after it with a free seat;
+    when none has one, sessions `more` adds (the sessions to deal to from now on)."""
+    for step in range(len(sessions)):
+        session = sessions[(n + step) % len(sessions)]
+        if left[session.pk] > 0:
+            return sessions, session
+    if more is None:
+        raise exc.InvalidInput(
+            "There is no room for more bookings: every session is full (a booking holds "
+            "a seat unless cancelled, rejected or deleted, as does an open waitlist offer)."
+        )
+    added = more(remaining)  # each of at least 8 seats: progress is certain
+    left.update({session.pk: session.capacity for session in added})
+    return [*sessions, *added], added[0]
 
 
 def _record_fees(bookings: list[BookingRequest]) -> None:
@@ -328,14 +372,26 @@ def create_fee_examples(business: Business, *, now: datetime | None = None) -> l
 def create_bookings(
     business: Business, *, count: int, now: datetime | None = None, seed: int | None = None
 ) -> list[BookingRequest]:
+    """`count` demo bookings on the business's scheduled sessions, none beyond a
+    session's capacity: seats are counted as the waitlist counts them, under the
+    sessions' locks. When they are full (or there are none), sessions are added
+    for the rest, as many as classes of about eight need."""
     now = now or timezone.now()
-    # A cancelled session takes no new bookings.
-    sessions = list(business.sessions.scheduled().order_by("starts_at"))
-    if not sessions:
-        sessions = create_sessions(business, count=max(1, count // 8), now=now, seed=seed)
-    bookings = build_bookings(sessions, count=count, now=now, rng=random.Random(seed))
     context = RequestContext.command("bookings create-bookings")
+
+    def more(remaining: int) -> list[Session]:
+        # Seeded apart from the first sessions, so as not to repeat their timetable.
+        again = None if seed is None else seed * 1_000_003 + remaining
+        return create_sessions(business, count=max(1, remaining // 8), now=now, seed=again)
+
     with transaction.atomic():
+        # A cancelled session takes no new bookings.
+        scheduled = business.sessions.scheduled().order_by("starts_at", "pk")
+        sessions = list(scheduled.select_for_update(of=("self",)))
+        room = spots.rooms_among(scheduled, now=now) if sessions else {}
+        bookings = build_bookings(
+            sessions, count=count, now=now, rng=random.Random(seed), room=room, more=more
+        )
         created = BookingRequest.all_objects.bulk_create(bookings, batch_size=BATCH_SIZE)
         BookingRequest.history.bulk_history_create(
             created, default_change_reason="demo data", batch_size=BATCH_SIZE,

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from booking.models import BookingRequest, BookingStatus, Business, FeeStatus, Session
-from tests.factories import make_business, make_session
+from tests.factories import make_booking, make_business, make_session
 
 DEMO_SLUG = "johnny-bravo-fitness-center"
 
@@ -45,7 +45,7 @@ def test_create_sessions_spreads_them_around_now(business):
 
 
 def test_create_bookings_mixes_statuses_with_one_history_record_each(business):
-    make_session(business=business)
+    make_session(business=business, capacity=80)
 
     output = run(
         "bookings", "create-bookings", "--business-slug", business.slug, "--count", "80",
@@ -157,7 +157,7 @@ def test_demo_refuses_to_run_in_production(db, settings, monkeypatch):
 
 
 def test_bookings_of_past_sessions_were_attended_or_missed(business):
-    make_session(business=business, starts_in=-timedelta(days=2), price="20.00")
+    make_session(business=business, starts_in=-timedelta(days=2), price="20.00", capacity=60)
 
     run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "60")
 
@@ -203,3 +203,49 @@ def test_create_bookings_names_the_few_rows_it_made(business):
     output = run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "1")
     booking = BookingRequest.all_objects.get()
     assert f"  id {booking.pk}: {booking.reference}" in output
+
+
+def seated(session):
+    return BookingRequest.objects.filter(session=session).seated().count()
+
+
+def test_create_bookings_fills_sessions_no_further_than_their_capacity(business):
+    """Counted as the waitlist counts spots (bookings holding a seat, open offers)."""
+    small = make_session(business=business, capacity=3, starts_in=timedelta(days=2))
+    large = make_session(business=business, capacity=60, starts_in=timedelta(days=3))
+    make_booking(session=small, status=BookingStatus.APPROVED)
+    past = make_session(business=business, capacity=2, starts_in=timedelta(days=-2))
+    make_booking(session=past, status=BookingStatus.ATTENDED)
+
+    run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "45",
+        "--seed", "5")  # fmt: skip
+
+    assert BookingRequest.all_objects.filter(session__business=business).count() == 45 + 2
+    assert seated(small) <= 3 and seated(past) <= 2 and seated(large) <= 60
+    assert seated(small) + seated(past) + seated(large) > 5  # the small ones filled, not skipped
+
+
+def test_create_bookings_seats_the_rest_in_new_sessions_when_the_sessions_are_full(business):
+    full = make_session(business=business, capacity=2)
+    for _ in range(2):
+        make_booking(session=full, status=BookingStatus.PENDING)
+
+    output = run("bookings", "create-bookings", "--business-slug", business.slug, "--count", "20",
+                 "--seed", "1")  # fmt: skip
+
+    assert BookingRequest.all_objects.filter(session=full).count() == 2  # none added there
+    added = business.sessions.exclude(pk=full.pk)
+    assert added.exists() and all(seated(session) <= session.capacity for session in added)
+    assert BookingRequest.all_objects.filter(session__in=added).count() == 20
+    assert f"and {added.count()} sessions to seat them" in output
+
+
+def test_building_bookings_without_more_sessions_refuses_when_all_are_full(business):
+    import random
+
+    from booking.demo import build_bookings
+    from booking.services.exceptions import InvalidInput
+
+    full = make_session(business=business, capacity=2)
+    with pytest.raises(InvalidInput, match="no room"):
+        build_bookings([full], count=1, now=timezone.now(), rng=random.Random(1), room={full.pk: 0})

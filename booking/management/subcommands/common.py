@@ -60,10 +60,17 @@ class DemoDataSubcommand:
         if dry_run:
             command.stdout.write(f"Would create {count} {self.noun} for {business}.")
             return
+        sessions = business.sessions.count()
         created = self.create(business, count=count, seed=seed)
         command.stdout.write(
             command.style.SUCCESS(f"Created {len(created)} {self.noun} for {business}.")
         )
+        added = business.sessions.count() - sessions
+        if self.noun != "sessions" and added:
+            command.stdout.write(
+                f"  and {added} sessions to seat them: no session takes bookings beyond its "
+                f"capacity, and the business's scheduled sessions had too few free seats."
+            )
         if len(created) <= SHOWN_ROWS:  # a few rows, e.g. one to try the API on
             for row in created:
                 command.stdout.write(f"  id {row.pk}: {row}")

@@ -1,7 +1,8 @@
 """A session's spots: who holds them, and the lock under which they are counted.
 
-A spot is held by an active booking (pending or approved, not deleted) or by an
-open waitlist offer (offered, its window not yet closed: the client was promised
+A spot is held by a booking holding a seat (`BookingQuerySet.seated`: pending or
+approved, or in a past session attended or no-show; not deleted) or by an open
+waitlist offer (offered, its window not yet closed: the client was promised
 the spot). `room_in` is what is left. Every path that takes a spot (a claim, an
 automatic enrolment, a move in, a restore, an offer) counts it under the
 session's row lock (`lock_sessions`), and every path that locks a session and
@@ -46,8 +47,12 @@ def _count(rows: QuerySet) -> Coalesce:
 
 
 def _taken(*, now: datetime, excluding: WaitlistEntry | None = None) -> CombinedExpression:
-    """Spots held, per session: active bookings and open offers (a subquery each)."""
-    bookings = BookingRequest.objects.filter(session=OuterRef("pk")).active()
+    """Spots held, per session: bookings holding a seat and open offers (a subquery each).
+
+    A seat is held as "booked" counts it (`BookingQuerySet.seated`): for a session not
+    yet started, its active bookings; for a past one, also who came or did not show.
+    """
+    bookings = BookingRequest.objects.filter(session=OuterRef("pk")).seated()
     offers = WaitlistEntry.objects.filter(session=OuterRef("pk")).holding(now=now)
     if excluding is not None:
         offers = offers.exclude(pk=excluding.pk)
@@ -59,12 +64,18 @@ def rooms(
 ) -> dict[int, int]:
     """Free spots of each session: capacity less active bookings and open offers (one
     query; call it under the sessions' locks). `excluding`: the offer being claimed."""
-    rows = (
-        Session.objects.filter(pk__in=session_ids(sessions))
-        .annotate(taken=_taken(now=now, excluding=excluding))
-        .values_list("pk", "capacity", "taken")
+    return rooms_among(
+        Session.objects.filter(pk__in=session_ids(sessions)), now=now, excluding=excluding
     )
-    return {pk: max(capacity - taken, 0) for pk, capacity, taken in rows}
+
+
+def rooms_among(
+    sessions: QuerySet[Session], *, now: datetime, excluding: WaitlistEntry | None = None
+) -> dict[int, int]:
+    """`rooms` of the sessions of a queryset (one query, however many: no list of ids)."""
+    rows = sessions.annotate(taken=_taken(now=now, excluding=excluding))
+    return {pk: max(capacity - taken, 0) for pk, capacity, taken in
+            rows.values_list("pk", "capacity", "taken")}  # fmt: skip
 
 
 def room_in(session: Session, *, now: datetime, excluding: WaitlistEntry | None = None) -> int:
