@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from booking.models import BookingRequest, BookingStatus
 from booking.services import notifications
+from booking.services.lifecycle import engine
 from tests.booking.admin_helpers import (
     CHANGE_FORM_ACTION,
     CHANGELIST,
@@ -369,6 +371,33 @@ def test_select_across_acts_on_the_filtered_list_only(desk, session):
 
     assert messages_of(response) == ["3 cancelled"]
     assert refreshed(approved).status == BookingStatus.APPROVED
+
+
+def test_ticked_rows_are_sent_once_and_each_batch_locks_under_the_lists_filters(
+    desk, session, monkeypatch
+):
+    """The change list's filters hold under each batch's lock; its ticked ids (one
+    parameter each) are not sent again with every batch."""
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    live = [make_booking(session=session) for _ in range(4)]
+    deleted = make_booking(session=session, is_deleted=True)  # not in the live list
+    ticked = {b.pk for b in [*live, deleted]}
+    sent: list[set] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(
+            {p for param in params or () for p in (param if isinstance(param, list) else [param])}
+        )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = confirm(desk, "cancel_bookings", [*live, deleted])
+
+    assert messages_of(response) == [
+        "4 cancelled; 1 skipped: no longer exists, changed meanwhile or is not yours"
+    ]
+    assert refreshed(deleted).status == BookingStatus.PENDING
+    assert len([params for params in sent if params >= ticked]) == 1
 
 
 # --- The same actions on a booking's change form ---------------------------------------------

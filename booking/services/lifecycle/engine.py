@@ -4,15 +4,16 @@ Each service of this package is an `Operation` (a rule and a change) run by
 `run`, one batch of `BATCH_SIZE` bookings per transaction:
 
 1. resolve the selection to primary keys once, unlocked (ids as given; a
-   queryset in one statement, within the actor's scope);
+   queryset in one statement, within the actor's scope: `selection.resolve`);
 2. per batch, in a transaction of its own: lock the batch's sessions when the
    operation frees or counts spots (sessions before bookings, in primary-key
    order, on every path), then the batch's bookings in primary-key order
    (`select_for_update`), so two concurrent calls on one booking cannot both
    succeed. A queryset's filters (and the actor's scope) are the `WHERE` of that
-   locking statement, narrowed to the batch's keys: a row changed meanwhile is
-   checked against them again once its lock is granted (PostgreSQL re-reads it),
-   so a booking restored while "purge the deleted ones" waited is not purged;
+   locking statement, narrowed to the batch's keys (`selection.batch_of`): a row
+   changed meanwhile is checked against them again once its lock is granted
+   (PostgreSQL re-reads it), so a booking restored while "purge the deleted
+   ones" waited is not purged;
 3. re-check the rule for each locked booking under the lock, splitting the batch
    into bookings to change and bookings skipped with their reason;
 4. change the batch (`writes.update`: one conditional `UPDATE` and one
@@ -48,16 +49,14 @@ from typing import Any, Protocol, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.expressions import Col
-from django.db.models.lookups import In
-from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
-from booking.models import BookingQuerySet, BookingRequest, Business, Session
+from booking.models import BookingRequest, Business, Session
 from booking.services import exceptions as exc
-from booking.services.ids import AnyOf, pk_in
+from booking.services.ids import pk_in
+from booking.services.lifecycle import selection
 from booking.services.lifecycle.writes import update, update_with_fees
 from booking.services.results import BulkResult, Skip
 from booking.services.rules import Refusal
@@ -123,30 +122,15 @@ def as_actor(actor: Actor) -> Actor:
 def selected_ids(bookings: Selection, actor: Actor = None) -> list[int]:
     """The selection's primary keys, sorted: resolved once, unlocked (see the module).
 
-    A queryset is resolved within the actor's scope, in one statement; ids are
-    taken as given (each batch's locking statement applies the scope).
+    A queryset is resolved within the actor's scope, in one statement
+    (`selection.resolve`); ids are taken as given (each batch's locking statement
+    applies the scope).
     """
     if isinstance(bookings, BookingRequest):
         return [bookings.pk]
     if isinstance(bookings, QuerySet):
-        return sorted(set(_scoped(bookings, actor).order_by().values_list("pk", flat=True)))
+        return selection.resolve(bookings, actor)
     return sorted({int(pk) for pk in bookings})
-
-
-def _scoped(selection: QuerySet[BookingRequest], actor: Actor) -> BookingQuerySet:
-    """The selection within the actor's scope, as a query that can take row locks."""
-    if isinstance(selection, BookingQuerySet) and _lockable(selection):
-        rows = selection
-    else:
-        rows = BookingRequest.all_objects.filter(pk__in=selection.order_by().values("pk"))
-    return rows.for_user(actor) if actor is not None else rows
-
-
-def _lockable(selection: QuerySet[BookingRequest]) -> bool:
-    """Can the selection's own query take row locks? (Not with DISTINCT, grouping, a
-    union or a slice: those are locked through a subquery of their keys.)"""
-    query = selection.query
-    return not (query.distinct or query.combinator or query.is_sliced or query.group_by is not None)
 
 
 def lock(
@@ -154,62 +138,20 @@ def lock(
     actor: Actor,
     *,
     with_policy: bool,
-    selection: QuerySet[BookingRequest] | None = None,
+    among: QuerySet[BookingRequest] | None = None,
 ) -> list[BookingRequest]:
-    """The batch's bookings, locked in primary-key order.
-
-    A queryset's own `WHERE`, narrowed to the batch's keys, takes the locks (its
-    filters hold under them; see the module); its rows are then loaded by key,
-    as plain bookings whatever the queryset selects or joins.
-    """
-    rows = BookingRequest.all_objects.filter(pk_in(ids))
-    if selection is not None:
-        locking = _without_key_lists(_scoped(selection, actor)).filter(pk_in(ids))
-        locking = locking.select_for_update(of=("self",))
-        held = list(locking.order_by("pk").values_list("pk", flat=True))
-        rows = BookingRequest.all_objects.filter(pk_in(held)) if held else rows.none()
+    """The batch's bookings, locked in primary-key order (those still `among` the
+    caller's queryset, whose filters then hold under the lock: `selection.batch_of`)."""
+    if among is not None:
+        rows = selection.batch_of(among, actor, ids)
     else:
+        rows = BookingRequest.all_objects.filter(pk_in(ids))
         if actor is not None:
             rows = rows.for_user(actor)
-        rows = rows.select_for_update(of=("self",))
-    locked = list(rows.order_by("pk"))
+    locked = list(rows.select_for_update(of=("self",)).order_by("pk"))
     if with_policy:
         load_policy(locked)
     return locked
-
-
-def _without_key_lists(rows: BookingQuerySet) -> BookingQuerySet:
-    """`rows` without its filters on a list of booking keys (`pk__in=[…]`), for a
-    batch's locking statement.
-
-    The admin's ticked rows come as such a list, one parameter per key: sent
-    again with each batch, 10 000 of them cost as much as the batch itself. They
-    need no checking under the lock: a row's key never changes, and the batch's
-    keys were resolved from `rows`, so they are in the list. Every other filter
-    (a status, the deletion view, the actor's scope) stays, and is checked again
-    under the lock.
-    """
-    where = rows.query.where
-    if where.connector != AND or where.negated:
-        return rows
-    kept = [child for child in where.children if not _is_key_list(child, rows.query.base_table)]
-    if len(kept) == len(where.children):
-        return rows
-    rows = rows.all()  # a copy, whose query is its own
-    rows.query.where = WhereNode(kept, AND)
-    return rows
-
-
-def _is_key_list(node: object, table: str | None) -> bool:
-    """Is `node` "the booking's primary key is one of these literal values"?"""
-    if not isinstance(node, (In, AnyOf)) or not isinstance(node.rhs, (list, tuple, set)):
-        return False
-    column = node.lhs
-    return (
-        isinstance(column, Col)
-        and column.alias == table
-        and column.target is BookingRequest._meta.pk
-    )
 
 
 def load_policy(locked: list[BookingRequest]) -> None:
@@ -286,11 +228,11 @@ def run(
 ) -> BulkResult:
     """Run `operation` (see the module); `now` and `context` are the freed spots' offers'."""
     result = BulkResult(verb=operation.verb)
-    selection = bookings if isinstance(bookings, QuerySet) else None
+    among = bookings if isinstance(bookings, QuerySet) else None
     for batch in batched(selected_ids(bookings, actor), BATCH_SIZE):
         with transaction.atomic():
-            run_batch(operation, batch, result, actor=actor, selection=selection,
-                      now=now, context=context)  # fmt: skip
+            run_batch(operation, batch, result, actor=actor, among=among, now=now,
+                      context=context)  # fmt: skip
     return result
 
 
@@ -300,7 +242,7 @@ def run_batch(
     result: BulkResult,
     *,
     actor: Actor,
-    selection: QuerySet[BookingRequest] | None,
+    among: QuerySet[BookingRequest] | None,
     now: datetime | None,
     context: RequestContext,
 ) -> None:
@@ -310,7 +252,7 @@ def run_batch(
         locked_sessions = set(lock_sessions_of(batch, also=operation.also_locks))
     if operation.begin_batch is not None:
         operation.begin_batch()
-    locked = lock(batch, actor, with_policy=operation.reads_policy, selection=selection)
+    locked = lock(batch, actor, with_policy=operation.reads_policy, among=among)
     found = {booking.pk for booking in locked}
     result.skipped.extend(Skip(None, pk, GONE) for pk in batch if pk not in found)
     ready = []
