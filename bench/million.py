@@ -21,7 +21,14 @@ from typing import Any
 from django.db import models, transaction
 
 from booking.demo import FIRST_NAMES, LAST_NAMES, TITLES
-from booking.models import REFERENCE_ALPHABET, BookingRequest, BookingSettings, Business, Session
+from booking.models import (
+    REFERENCE_ALPHABET,
+    BookingRequest,
+    BookingSearch,
+    BookingSettings,
+    Business,
+    Session,
+)
 
 BUSINESSES = 20
 BOOKINGS_PER_SESSION = 8
@@ -80,7 +87,7 @@ def seed(connection: Any, *, bookings: int) -> bool:
         # (an index cannot be built on a table with checks pending).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
-            "TRUNCATE booking_bookingrequest, booking_historicalbookingrequest, "
+            "TRUNCATE booking_bookingrequest, booking_search, booking_historicalbookingrequest, "
             "booking_outboxemail, booking_session, booking_historicalsession, "
             "booking_bookingsettings, booking_business CASCADE"
         )
@@ -115,12 +122,13 @@ def seed(connection: Any, *, bookings: int) -> bool:
         reference = " || ".join(
             f"substr('{alphabet}', 1 + ((k >> {5 * i}) & 31)::int, 1)" for i in range(7, -1, -1)
         )
-        # The bookings' own indexes (not those behind constraints) are built once the
-        # rows are in: ten times faster than updating them row by row.
+        # The bookings' own indexes and their searched text's (booking.search, written by
+        # a trigger), not those behind constraints, are built once the rows are in: ten
+        # times faster than updating them row by row.
         cursor.execute(
-            """SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = %s
+            """SELECT indexname, indexdef FROM pg_indexes i WHERE tablename IN (%s, %s)
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""",
-            [BookingRequest._meta.db_table],
+            [BookingRequest._meta.db_table, BookingSearch._meta.db_table],
         )
         indexes = cursor.fetchall()
         for name, _ in indexes:
@@ -164,6 +172,7 @@ def seed(connection: Any, *, bookings: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
         cursor.execute("VACUUM ANALYZE booking_bookingrequest")
+        cursor.execute("VACUUM ANALYZE booking_search")
         cursor.execute("VACUUM ANALYZE booking_session")
         cursor.execute("RESET statement_timeout")
     return True

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Func, Q, TextField
-from django.db.models.lookups import IContains
+from django.db.models import Q
 from django.utils import timezone
 
 from booking.businesses.models import MAX_DEADLINE_HOURS, BookingSettings, Business
@@ -37,6 +36,7 @@ from booking.records import (
     audited,
     draw_reference,
 )
+from booking.search import BookingSearch, contains_any, contains_every
 
 # validate_session_time: the migrations name it as `booking.models.validate_session_time`.
 from booking.sessions.models import SESSION_YEARS, Session, SessionStatus, validate_session_time
@@ -80,42 +80,6 @@ ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 # session still open to bookings the seated ones are exactly the active ones.
 SEATED_STATUSES = (*ACTIVE_STATUSES, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
-# What staff search a booking by (the admin's search), in this order.
-SEARCHED_FIELDS = ("reference", "client_name", "client_email", "client_phone")
-# Joins them: a newline, which a word typed in the one-line search box cannot hold.
-SEARCH_SEPARATOR = "\n"
-
-
-class SearchedText(Func):
-    """A booking's searched fields joined by SEARCH_SEPARATOR, as one text.
-
-    On PostgreSQL one trigram (pg_trgm) GIN index on its UPPER (migration 0017)
-    serves every search: `containing` matches each word against this text, which
-    is what `icontains` compiles to. The SQL must stay the index's expression
-    (`tests/booking/test_search.py` checks that the planner uses the index).
-    """
-
-    template = "(%(expressions)s)"
-    arg_joiner = f" || '{SEARCH_SEPARATOR}' || "
-    output_field = TextField()
-
-    def __init__(self) -> None:
-        super().__init__(*(F(name) for name in SEARCHED_FIELDS))
-
-
-def contains_text(text: str) -> Q:
-    """A reference, client name, email or phone contains `text`, ignoring case.
-
-    One `icontains` on `SearchedText`: the same as asking each field, since a
-    text without the separator that is in the joined fields lies within one of
-    them. A text holding the separator may span two fields: those are also asked
-    one by one (the joined text containing it stays the indexed condition).
-    """
-    condition = Q(IContains(SearchedText(), text))
-    if SEARCH_SEPARATOR in text:
-        condition &= reduce(or_, (Q(**{f"{name}__icontains": text}) for name in SEARCHED_FIELDS))
-    return condition
-
 
 class BookingQuerySet(TenantQuerySet["BookingRequest"]):
     business_path = "session__business"
@@ -146,16 +110,18 @@ class BookingQuerySet(TenantQuerySet["BookingRequest"]):
         countries = Business.objects.for_user(user).values_list("country", flat=True).distinct()
         return self.filter(client_phone_e164__in=search_forms(query, countries))
 
-    def containing(self, text: str) -> BookingQuerySet:
-        """Bookings whose reference, client name, email or phone contains `text` (any case)."""
-        return self.filter(contains_text(text))
+    def containing(self, *texts: str) -> BookingQuerySet:
+        """Bookings whose reference, client name, email or phone holds each of `texts`
+        (any case): the admin's search of words (`booking.search`)."""
+        return self.filter(contains_every(texts, using=self.db))
 
     def with_emails(self, emails: Iterable[str]) -> BookingQuerySet:
         """Bookings whose client email is one of `emails`, ignoring case. `iexact`
-        compares UPPER() forms, which no B-tree holds: the search index finds the
-        candidates (`contains_text`), `iexact` keeps those that are the address."""
-        wanted = [Q(contains_text(email), client_email__iexact=email) for email in emails]
-        return self.filter(reduce(or_, wanted, Q(pk__in=[])))
+        compares UPPER() forms, which no B-tree holds: the search's index finds the
+        candidates (`booking.search.contains_any`), `iexact` keeps the address's."""
+        emails = list(emails)
+        exact = reduce(or_, (Q(client_email__iexact=email) for email in emails), Q(pk__in=[]))
+        return self.filter(contains_any(emails, using=self.db), exact)
 
     def with_related(self) -> BookingQuerySet:
         return self.select_related("session__business__booking_settings")
@@ -181,7 +147,7 @@ class BookingRequest(models.Model):
         max_length=REFERENCE_LENGTH, unique=True, editable=False, default=generate_reference
     )
     client_name = models.CharField(max_length=200)
-    # Searched (and found by address, `with_emails`) through SearchedText's index.
+    # Searched (and found by address, `with_emails`) through `booking.search`.
     client_email = models.EmailField()
     client_phone = models.CharField(max_length=40, blank=True, default="")
     # E.164 ("+447700900123") read with the business's country, "" if unparsable; set
@@ -274,9 +240,8 @@ class BookingRequest(models.Model):
         # Each index gets an entry for every booking a status change writes (such an
         # update is never HOT): only indexes a query uses are kept. A status alone is
         # read through (is_deleted, status); the client's email is found through the
-        # search index (`with_emails`); on PostgreSQL, that one trigram index replaces
-        # one per searched field, and the reference's LIKE twin is dropped (migration
-        # 0017).
+        # search (`with_emails`), whose trigram index is not on this table
+        # (`booking.search`); the reference's LIKE twin is dropped (migration 0018).
         indexes = [
             models.Index(fields=["is_deleted", "status"], name="booking_deleted_status_idx"),
             models.Index(fields=["is_deleted", "deleted_at"], name="booking_deleted_at_idx"),
@@ -373,6 +338,7 @@ __all__ = [
     "SESSION_YEARS",
     "BookingQuerySet",
     "BookingRequest",
+    "BookingSearch",
     "BookingSettings",
     "BookingStatus",
     "Business",

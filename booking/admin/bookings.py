@@ -38,6 +38,7 @@ from booking.audit import RequestContext
 from booking.exports.admin import StreamingExportMixin
 from booking.models import BookingQuerySet, BookingRequest, FeeStatus
 from booking.phones import looks_like_phone
+from booking.search import contains_any
 from booking.services import details, policy
 from booking.services.actions import ACTIONS, Action
 from booking.services.exceptions import BookingError
@@ -196,15 +197,14 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
             return super().get_search_results(request, queryset, search_term)
         bookings = cast(BookingQuerySet, queryset)
         if not looks_like_phone(search_term):
-            for word in search_words(search_term):
-                bookings = bookings.containing(word)
-            return bookings, False
+            return bookings.containing(*search_words(search_term)), False
         term = search_term.strip()
         same_number = bookings.with_phone(term, user=request.user)
-        as_typed = bookings.containing(term).filter(
-            Q(client_phone__icontains=term) | Q(reference__iexact=term)
-        )
-        return same_number | as_typed, False
+        as_typed = Q(client_phone__icontains=term) | Q(reference__iexact=term)
+        # As typed implies the term is in the searched text: those, and the same
+        # number's, are the candidates (each index read once), then each is checked.
+        candidates = contains_any([term], using=bookings.db, or_in=same_number.values("pk"))
+        return bookings.filter(candidates) & (same_number | bookings.filter(as_typed)), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)

@@ -17,9 +17,9 @@ Here:
   rows) gets exact periods from the read that counts it (`count_with_days`:
   the capped rows grouped by day), instead of Django's two more passes.
 
-Search needs no code here: the admin matches each word against the searched
-fields joined into one text (`BookingQuerySet.containing`), which one trigram
-index serves on PostgreSQL (migration 0018).
+Search needs no code here: the admin matches its words against the searched
+fields joined into one text (`booking.search`), which one trigram index serves
+on PostgreSQL.
 """
 
 from __future__ import annotations

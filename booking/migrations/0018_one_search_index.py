@@ -1,20 +1,19 @@
-"""One trigram index for the booking search instead of one per searched field (PostgreSQL only).
+"""The booking table's trigram indexes go (PostgreSQL only): the search reads one, beside it.
 
 The admin matches each search word against the reference, client name, email
-and phone joined by a newline (`booking.models.SearchedText`): one GIN index of
-trigrams (pg_trgm) on that text's UPPER serves it, where 0007 kept four, each
-written for every booking a status change writes. The reference's
-`varchar_pattern_ops` twin (Django's, for `LIKE 'x%'`) served no query either.
-SQLite has none of these (the operations do nothing there). Indexes are built
-and dropped CONCURRENTLY (so the migration is not atomic), which does not block
-writes to a live table.
+and phone joined by a newline (`booking.search`); one trigram index on that
+text, in its own table (0019, 0020), serves it, where 0007 kept four on the
+bookings' table, each given entries for every booking a status change writes.
+The reference's `varchar_pattern_ops` twin (Django's, for `LIKE 'x%'`) served
+no query either. (A first version of this migration built the joined text's
+index on the bookings' table: 0020 drops it where it exists.) SQLite has none
+of these (the operations do nothing there). Dropped CONCURRENTLY (so the
+migration is not atomic), which does not block a live table.
 """
 
 from django.db import migrations
 
 SEARCHED = ["reference", "client_name", "client_email", "client_phone"]
-# SearchedText's SQL, UPPER as `icontains` compiles it; the separator is a newline.
-SEARCHED_TEXT = "UPPER((" + " || '\n' || ".join(SEARCHED) + ")::text)"
 REFERENCE_LIKE = "booking_bookingrequest_reference_2f876d69_like"
 
 
@@ -30,21 +29,18 @@ class PostgresSQL(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-def index(name: str, definition: str) -> tuple[str, str]:
-    return (
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON booking_bookingrequest {definition}",
-        f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
-    )
-
-
-def create(name: str, definition: str) -> PostgresSQL:
-    up, down = index(name, definition)
-    return PostgresSQL(up, reverse_sql=down)
-
-
 def drop(name: str, definition: str) -> PostgresSQL:
-    up, down = index(name, definition)
-    return PostgresSQL(down, reverse_sql=up)
+    """Drop index `name`; going back builds it again (with no statement timeout: it may
+    take minutes on a large table)."""
+    return PostgresSQL(
+        f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
+        reverse_sql=[
+            "SET statement_timeout = 0",
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON booking_bookingrequest "
+            f"{definition}",
+            "RESET statement_timeout",
+        ],
+    )
 
 
 class Migration(migrations.Migration):
@@ -53,7 +49,6 @@ class Migration(migrations.Migration):
     dependencies = [("booking", "0017_fewer_booking_indexes")]
 
     operations = [
-        create("booking_search_trgm", f"USING gin (({SEARCHED_TEXT}) gin_trgm_ops)"),
         *(
             drop(f"booking_{column}_trgm", f"USING gin ((UPPER({column}::text)) gin_trgm_ops)")
             for column in SEARCHED

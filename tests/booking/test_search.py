@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from booking.models import BookingRequest
+from booking.models import BookingRequest, BookingSearch, BookingStatus
 from tests.booking.admin_helpers import CHANGELIST
 from tests.factories import make_booking
 
@@ -97,5 +98,48 @@ def _plan(queryset) -> str:
     ids=["word", "word with the separator", "email"],
 )
 def test_the_search_index_serves_the_search(grace, bookings):
-    """SearchedText's SQL is the expression migration 0018 indexed."""
-    assert "booking_search_trgm" in _plan(bookings())
+    """The search's condition is the expression migration 0020 indexed."""
+    assert "booking_search_text_trgm" in _plan(bookings())
+
+
+def _searched(booking) -> tuple[str, int]:
+    """The booking's searched text and the transaction that last wrote it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT text, xmin::text::bigint FROM booking_search WHERE booking_id = %s",
+            [booking.pk],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.postgres  # the triggers that keep it are PostgreSQL's
+def test_the_searched_text_follows_the_booking(session, grace):
+    text = "REFABC23\nGrace Hopper\ngrace.hopper@example.com\n+44 7700 900999"
+    assert _searched(grace)[0] == text
+    BookingRequest.all_objects.bulk_create(
+        [BookingRequest(session=session, reference="BULK2345", client_name="Ada Lovelace")]
+    )
+    assert found("lovelace") == {"Ada Lovelace"}
+
+    BookingRequest.all_objects.filter(pk=grace.pk).update(client_name="Grace B. Hopper")
+    assert found("B. Hop") == {"Grace B. Hopper"}
+
+    bulk = BookingRequest.all_objects.get(reference="BULK2345")
+    BookingRequest.all_objects.filter(pk=bulk.pk).delete()
+    assert found("lovelace") == set()
+    assert list(BookingSearch.objects.values_list("booking_id", flat=True)) == [grace.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # each write its own transaction, as in production
+def test_a_status_change_does_not_write_the_searched_text(session):
+    booking = make_booking(session=session, client_name="Grace Hopper")
+    written = _searched(booking)
+
+    BookingRequest.all_objects.filter(pk=booking.pk).update(
+        status=BookingStatus.CANCELLED, cancelled_at=timezone.now()
+    )
+    booking.refresh_from_db()
+    booking.save()  # every column written back, none changed
+
+    assert _searched(booking) == written
