@@ -34,7 +34,8 @@ def moved(business, staff):
     first, later = make_session(business=business), make_session(business=business, title="Late")
     ada = make_booking(session=first, client_name="Ada Lovelace", client_email="ada@example.com",
                        client_phone="+44 7700 900123")  # fmt: skip
-    bob = make_booking(session=first, client_name="Bob", client_email="bob@example.com")
+    bob = make_booking(session=first, client_name="Bob", client_email="bob@example.com",
+                       client_phone="0161 496 0000")  # fmt: skip
     move_bookings([ada.pk, bob.pk], actor=staff, reason=MENTION, session=later.pk)
     return {"ada": ada, "bob": bob}
 
@@ -92,3 +93,18 @@ def test_an_email_erased_after_the_worker_claimed_it_is_not_rendered_nor_handed_
     assert (ada_email.subject, ada_email.text_body, ada_email.status) == (
         REDACTED, REDACTED, EmailStatus.FAILED,
     )  # fmt: skip
+
+
+def test_a_reason_naming_only_the_phone_is_found_by_the_phone(business, staff, superuser):
+    """The row is found by its reason's digits alone (a regex on the JSON key)."""
+    first, later = make_session(business=business), make_session(business=business, title="Late")
+    make_booking(session=first, client_name="Ada Lovelace", client_email="ada@example.com",
+                 client_phone="+44 7700 900123")  # fmt: skip
+    bob = make_booking(session=first, client_name="Bob", client_email="bob@example.com",
+                       client_phone="0161 496 0000")  # fmt: skip
+    move_bookings([bob.pk], actor=staff, reason="Ada's friend, call 07700-900-123", session=later.pk)
+
+    result = erase_client_data(phone="+447700900123", actor=superuser)
+
+    assert result.changed["emails"] == 1
+    assert queued_of(bob).render["reason"] == f"Ada's friend, call 0{REDACTED}"
