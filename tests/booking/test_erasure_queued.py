@@ -102,7 +102,8 @@ def test_a_reason_naming_only_the_phone_is_found_by_the_phone(business, staff, s
                  client_phone="+44 7700 900123")  # fmt: skip
     bob = make_booking(session=first, client_name="Bob", client_email="bob@example.com",
                        client_phone="0161 496 0000")  # fmt: skip
-    move_bookings([bob.pk], actor=staff, reason="Ada's friend, call 07700-900-123", session=later.pk)
+    reason = "Ada's friend, call 07700-900-123"
+    move_bookings([bob.pk], actor=staff, reason=reason, session=later.pk)
 
     result = erase_client_data(phone="+447700900123", actor=superuser)
 
