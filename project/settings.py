@@ -222,8 +222,9 @@ ANYMAIL = mailers.anymail_settings(os.environ)
 # at 1 h) up to EMAIL_MAX_ATTEMPTS sends (about 3 hours); then the email fails.
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
 EMAIL_RETRY_BASE_DELAY = env_int("EMAIL_RETRY_BASE_DELAY", 30)
-# PostgreSQL: the worker's commits while sending don't wait for the WAL flush (a
-# server crash may resend the last ~0.6 s of emails; see booking/emails/delivery.py).
+# PostgreSQL: each sent email's mark commits without waiting for the WAL flush (a
+# crash of the database server may resend the last ~0.6 s of emails; see
+# booking/emails/delivery.py).
 EMAIL_ASYNC_COMMIT = env_bool("EMAIL_ASYNC_COMMIT", True)
 
 # --- Audit trail (django-simple-history) ----------------------------------

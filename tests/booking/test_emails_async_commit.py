@@ -1,6 +1,7 @@
-"""On PostgreSQL the worker's commits while it sends (each email's `sent` mark is
-one) do not wait for the WAL flush (`EMAIL_ASYNC_COMMIT`, on by default): only for
-the run, only in autocommit mode, and off with the setting."""
+"""On PostgreSQL each email's `sent` mark commits without waiting for the WAL flush
+(`EMAIL_ASYNC_COMMIT`, on by default): its own UPDATE turns the wait off for its
+own transaction only, so the session (perhaps a pooler's, shared) is never changed;
+not inside a caller's transaction, and not with the setting off."""
 
 from __future__ import annotations
 
@@ -37,30 +38,53 @@ def session_setting() -> str:
         return cursor.fetchone()[0]
 
 
-def test_the_run_commits_without_waiting_for_the_flush_and_puts_the_session_back(recorded):
-    ids = queue_three()
+def deliver_marks(ids: list[int]) -> list[str]:
+    """Deliver `ids`; the statements that marked rows `sent`."""
+    marks: list[str] = []
 
-    assert delivery.deliver(ids, retry=tasks.enqueue_ids) == {"sent": 3}
+    def capture(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and EmailStatus.SENT in (params or ()):
+            marks.append(sql)
+        return execute(sql, params, many, context)
 
-    assert recorded == ["off", "off", "off"]
-    assert session_setting() == "on"
+    with connection.execute_wrapper(capture):
+        assert delivery.deliver(ids, retry=tasks.enqueue_ids) == {"sent": 3}
     assert set(OutboxEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
+    return marks
+
+
+def test_the_clause_turns_the_flush_wait_off_for_its_own_statement_only():
+    with connection.cursor() as cursor:
+        setting = "current_setting('synchronous_commit')"
+        cursor.execute(f"SELECT {setting} FROM {delivery.NO_FLUSH_WAIT}")
+        assert cursor.fetchone()[0] == "off"
+    assert session_setting() == "on"
+
+
+def test_each_mark_commits_without_waiting_for_the_flush_and_the_session_is_untouched(recorded):
+    marks = deliver_marks(queue_three())
+
+    assert len(marks) == 3
+    assert all(delivery.NO_FLUSH_WAIT in sql for sql in marks)
+    assert recorded == ["on", "on", "on"]
+    assert session_setting() == "on"
 
 
 def test_email_async_commit_off_waits_for_each_flush(recorded, settings):
     settings.EMAIL_ASYNC_COMMIT = False
-    ids = queue_three()
 
-    assert delivery.deliver(ids, retry=tasks.enqueue_ids) == {"sent": 3}
+    marks = deliver_marks(queue_three())
 
-    assert recorded == ["on", "on", "on"]
+    assert len(marks) == 3
+    assert not any(delivery.NO_FLUSH_WAIT in sql for sql in marks)
 
 
-def test_inside_a_callers_transaction_the_session_is_left_alone(recorded):
+def test_inside_a_callers_transaction_its_commit_is_left_alone(recorded):
     ids = queue_three()
 
     with transaction.atomic():
-        assert delivery.deliver(ids, retry=tasks.enqueue_ids) == {"sent": 3}
+        marks = deliver_marks(ids)
 
-    assert recorded == ["on", "on", "on"]
+    assert len(marks) == 3
+    assert not any(delivery.NO_FLUSH_WAIT in sql for sql in marks)
     assert session_setting() == "on"

@@ -1,10 +1,10 @@
 """Mail backends for the worker's tests: Anymail's test backend, observed.
 
-`RecordingBackend` notes the database session's `synchronous_commit` at each send
-(what the worker's commits around it run with). `DiesInFlight` is run by a worker
-in a child process: once the provider has accepted the `KILL_AFTER`-th message it
-kills that process (SIGKILL, as `kill -9` or an OOM kill would) before the worker
-records the send, after writing each accepted recipient to the file `SENDS_LOG`.
+`RecordingBackend` notes the database session's `synchronous_commit` at each send.
+`DiesInFlight` is run by a worker in a child process: once the provider has
+accepted the `KILL_AFTER`-th message it kills that process (SIGKILL, as `kill -9`
+or an OOM kill would) before the worker records the send, after writing each
+accepted recipient to the file `SENDS_LOG`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ class RecordingBackend(EmailBackend):
         return super().send_messages(email_messages)
 
 
-class DiesInFlight(RecordingBackend):
+class DiesInFlight(EmailBackend):
     accepted: ClassVar[int] = 0
 
     def send_messages(self, email_messages: Sequence[Any]) -> int:
         count = super().send_messages(email_messages)
         with open(os.environ["SENDS_LOG"], "a") as log:
-            for message in email_messages:
-                log.write(f"{message.to[0]} {self.seen[-1]}\n")
+            log.writelines(f"{message.to[0]}\n" for message in email_messages)
         type(self).accepted += count
         if type(self).accepted >= int(os.environ["KILL_AFTER"]):
             os.kill(os.getpid(), signal.SIGKILL)
