@@ -8,10 +8,14 @@ Definitions (the README repeats them):
 - **cancelled by client** / **by staff**: status `cancelled`, split by
   `cancelled_by_client`;
 - **of which session cancelled**: those cancelled by staff because the business
-  cancelled the whole session (the session's status is `cancelled`);
-- **late cancellation**: cancelled inside the deadline window, that is
-  `cancelled_at > session start - cancellation_deadline_hours` of the business
-  (the policy's hours as they are now);
+  cancelled the whole session (the session's status is `cancelled`, and the
+  booking was cancelled with it or after it, not earlier at the desk);
+- **late cancellation**: a client's cancellation after the booking's deadline,
+  that is `cancelled_at > session start - cancellation_deadline_hours` of the
+  terms it was booked under (its policy snapshot, as for its fee; the current
+  settings for a booking made before snapshots). Made online or phoned in and
+  recorded by the desk (a staff cancellation of one booking); the business's own
+  session cancellations are never late;
 - **cancellation rate**: cancellations / bookings of the week, in percent;
 - **most common reasons**: the three most frequent non-empty cancellation
   reasons of the week, with their counts;
@@ -53,7 +57,8 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from booking.models import BookingRequest, BookingStatus, Business, FeeStatus, SessionStatus
 from booking.waitlist.models import WaitlistEntry, WaitlistStatus
@@ -61,16 +66,26 @@ from booking.waitlist.models import WaitlistEntry, WaitlistStatus
 TOP_REASONS = 3
 
 CANCELLED = Q(status=BookingStatus.CANCELLED)
-# Staff cancellations because the business cancelled the whole session.
-BY_SESSION = CANCELLED & Q(cancelled_by_client=False, session__status=SessionStatus.CANCELLED)
+# Staff cancellations because the business cancelled the whole session: those made
+# with or after the session's own (a desk cancellation made earlier is not one).
+BY_SESSION = CANCELLED & Q(
+    Q(cancelled_at__gte=F("session__cancelled_at")) | Q(session__cancelled_at__isnull=True),
+    cancelled_by_client=False,
+    session__status=SessionStatus.CANCELLED,
+)
 
-# hours * 1 hour, as a duration both SQLite and PostgreSQL subtract from a datetime.
-_hours = ExpressionWrapper(
+# The deadline's hours of the booking's terms: its policy snapshot's, else (booked
+# before snapshots) the business's current ones, as `policy.terms_of` reads them.
+_hours = Coalesce(
+    Cast(KT("policy_snapshot__cancellation_deadline_hours"), IntegerField()),
     F("session__business__booking_settings__cancellation_deadline_hours"),
     output_field=IntegerField(),
 )
+# hours * 1 hour, as a duration both SQLite and PostgreSQL subtract from a datetime.
 _deadline = ExpressionWrapper(_hours * Value(timedelta(hours=1)), output_field=DurationField())
-LATE = CANCELLED & Q(cancelled_at__gt=F("session__starts_at") - _deadline)
+# A client's cancellation (online, or phoned in and recorded by the desk) after the
+# booking's deadline; the business's own session cancellations are never late.
+LATE = CANCELLED & Q(cancelled_at__gt=F("session__starts_at") - _deadline) & ~BY_SESSION
 # A spot freed while someone could still take it.
 FREED = CANCELLED & Q(cancelled_at__lt=F("session__starts_at")) & ~BY_SESSION
 

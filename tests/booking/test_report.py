@@ -289,3 +289,44 @@ def test_the_report_counts_no_shows_and_sums_fees_owed_and_waived(business):
 
     assert (row.no_shows, row.fees_owed, row.fees_waived) == (1, Decimal("30.00"), Decimal("10.00"))
     assert row.currency == "USD"
+
+
+def test_a_session_cancelled_by_the_business_inside_the_deadline_is_not_late(business):
+    """The business's own cancellation of a whole session is not a client's late one;
+    a client's, or the desk's on a client's behalf, inside the deadline is."""
+    from booking.services.sessions import cancel_sessions
+
+    session = make_session(business=business, starts_at=at(6, 10))  # 24-hour deadline
+    cancelled(session, at(6, 8), by_client=True)  # late, by the client
+    cancelled(session, at(6, 7), by_client=False, reason="Client phoned")  # late, at the desk
+    make_booking(session=session, status="approved")
+    make_booking(session=session, status="pending")
+    cancel_sessions([session.pk], actor=None, reason="Instructor ill", now=at(6, 9))
+
+    [row] = cancellation_report(BookingRequest.objects.all())
+
+    assert (row.bookings, row.by_client, row.by_staff, row.by_session) == (4, 1, 3, 2)
+    assert row.late == 2
+
+
+def test_lateness_follows_the_deadline_the_booking_was_made_under(business):
+    """Booked under a 48-hour deadline, a cancellation 30 hours before is late even after
+    the business shortened its deadline to 24 hours; booked under 24 hours, one 30 hours
+    before is not late even after the business lengthened it to 48. Bookings without a
+    snapshot (made before snapshots) follow the current deadline, as their fees do."""
+    settings = business.booking_settings
+    session = make_session(business=business, starts_at=at(6, 10))
+    settings.cancellation_deadline_hours = 48
+    settings.save()
+    cancelled(session, at(5, 4), by_client=True)  # under 48 h, 30 h before: late
+    settings.cancellation_deadline_hours = 24
+    settings.save()
+    cancelled(session, at(5, 4), by_client=True)  # under 24 h, 30 h before: on time
+    old = cancelled(session, at(5, 4), by_client=True)
+    BookingRequest.objects.filter(pk=old.pk).update(policy_snapshot=None)  # current: 24 h
+    assert cancellation_report(BookingRequest.objects.all())[0].late == 1
+
+    settings.cancellation_deadline_hours = 48
+    settings.save()
+    # The snapshots keep their terms; the booking without one follows the new 48 hours.
+    assert cancellation_report(BookingRequest.objects.all())[0].late == 2
