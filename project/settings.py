@@ -257,7 +257,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" its own console handler (under DEBUG)
+        # while it also propagates to the root's: each line of the task worker
+        # ("django.tasks") and of a request's error printed twice. The root prints them.
+        "django": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # CSRF refusals answer JSON under /api/, Django's page elsewhere.

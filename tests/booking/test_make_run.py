@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,23 @@ def test_a_given_site_url_wins():
         "SITE_URL='https://tunnel.example'" in line for line in commands(output, "runserver")
     )
     assert "runserver 127.0.0.1:8101" in output
+
+
+def test_the_workers_task_log_lines_print_once():
+    """`make run` runs with DEBUG=1, where Django's own console handler on "django" and
+    the root's both printed each line of the task worker's logger ("django.tasks")."""
+    script = (
+        "import logging; logging.getLogger('django.tasks').info('task line');"
+        "logging.getLogger('django_tasks_db').info('worker line')"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "project.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = (result.stdout + result.stderr).splitlines()
+    assert printed.count("task line") == 1
+    assert printed.count("worker line") == 1
