@@ -49,6 +49,7 @@ TEMPLATES = {
     EmailKind.RESTORED: "booking/emails/booking_restored",
     EmailKind.WAITLIST_OFFER: "booking/emails/waitlist_offer",
     EmailKind.WAITLIST_BOOKED: "booking/emails/waitlist_booked",
+    EmailKind.WAITLIST_CLOSED: "booking/emails/waitlist_closed",
 }
 
 HEADLINES = {
@@ -63,6 +64,7 @@ HEADLINES = {
     EmailKind.RESTORED: "your place is back",
     EmailKind.WAITLIST_OFFER: "a spot is free for you",
     EmailKind.WAITLIST_BOOKED: "you're booked from the waitlist",
+    EmailKind.WAITLIST_CLOSED: "the session you were waiting for is cancelled",
 }
 
 # The emails that may mention the fee policy: those about the client's own
@@ -147,6 +149,49 @@ def build_offer(
         text_body += f"\nTake the spot or pass it on: {claim_url}\n"
     return OutboxEmail(
         kind=EmailKind.WAITLIST_OFFER,
+        business=business,
+        reference=entry.reference,
+        recipient=entry.client_email,
+        reply_to=business.contact_email,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        dedupe_key=dedupe_key[:64],
+        batch=batch,
+        created_at=now,
+        updated_at=now,
+        next_attempt_at=now,
+    )
+
+
+def build_waitlist_closed(
+    entry: WaitlistEntry, *, reason: str, dedupe_key: str, batch: uuid.UUID, now: datetime
+) -> OutboxEmail:
+    """An unsaved outbox row telling a waitlist entry's client that the business cancelled
+    the session they were waiting for (session and business loaded; no booking to name)."""
+    session = entry.session
+    business = session.business
+    context = {
+        "kind": str(EmailKind.WAITLIST_CLOSED),
+        "headline": HEADLINES[EmailKind.WAITLIST_CLOSED],
+        "reference": entry.reference,
+        "client_name": entry.client_name,
+        "session_title": session.title,
+        "timezone_name": business.timezone,
+        "when": local_time(session.starts_at, business.timezone),
+        "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
+        "reason": reason,
+        "fee_words": "",
+        "fee_policy": "",
+        "cancel_url": "",
+        "business_name": business.name,
+        "business_email": business.contact_email,
+        "business_phone": business.contact_phone,
+        "site_url": settings.SITE_URL,
+    }
+    subject, text_body, html_body = render(EmailKind.WAITLIST_CLOSED, context)
+    return OutboxEmail(
+        kind=EmailKind.WAITLIST_CLOSED,
         business=business,
         reference=entry.reference,
         recipient=entry.client_email,

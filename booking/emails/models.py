@@ -37,6 +37,7 @@ class EmailKind(models.TextChoices):
     RESTORED = "restored", "Booking restored (to client)"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist: a spot is free (to client)"
     WAITLIST_BOOKED = "waitlist_booked", "Waitlist: booked from the waitlist (to client)"
+    WAITLIST_CLOSED = "waitlist_closed", "Waitlist: the business cancelled the session (to client)"
 
 
 class EmailStatus(models.TextChoices):

@@ -23,6 +23,9 @@ for the no-show fee notice):
   pass it on; a booking made from the waitlist (a claim, or an automatic
   enrolment): its client. Both whatever `send_cancellation_emails` says: they
   are not about cancellations, and the client is waiting for them.
+- a session the business cancelled: each client still on its waitlist (waiting,
+  or holding an offer), told that the class is cancelled and the entry closed,
+  unless staff unticked "notify client".
 
 The bulk changes' rows are rendered by the worker, outside the transaction
 (`booking.emails.rendering`); a client's own cancellation, a link request (one
@@ -236,5 +239,24 @@ def waitlist_bookings(entries: Sequence[WaitlistEntry], *, now: datetime) -> Non
         )
         for entry in entries
         if entry.booking is not None
+    ]
+    outbox.queue(emails, batch=batch)
+
+
+def waitlist_closed(entries: Sequence[WaitlistEntry], *, reason: str, now: datetime) -> None:
+    """Queue "the session you were waiting for is cancelled" for each closed entry
+    (session, business and settings loaded), where the business sends cancellation
+    emails. Keyed by the session's cancellation, so closing twice queues one each."""
+    batch = outbox.new_batch()
+    emails = [
+        messages.build_waitlist_closed(
+            entry,
+            reason=reason,
+            dedupe_key=f"session_cancelled:{_stamp(entry.session.cancelled_at)}",
+            batch=batch,
+            now=now,
+        )
+        for entry in entries
+        if entry.session.business.booking_settings.send_cancellation_emails
     ]
     outbox.queue(emails, batch=batch)

@@ -17,7 +17,9 @@ transaction:
    is cancelled at once all the same (it takes no new bookings from then on),
    but its bookings are cancelled by a background job (`queue_job`,
    `services.session_jobs`) whose progress the admin shows.
-4. the open entries of their waitlists are removed (reason recorded; no email).
+4. the open entries of their waitlists (waiting, or holding an offer) are closed
+   (`removed`, reason recorded) and, unless `notify_client` is off, each client
+   is emailed that the class is cancelled (`waitlist.staff.close_waitlists`).
 
 Sessions are locked before their bookings, as every path that locks both does
 (moving bookings locks its target session first), so the two never deadlock.
@@ -170,7 +172,8 @@ def cancel_sessions(
         )
         # Nobody waits for a cancelled session (run again, it closes what is left).
         cancelled = [session.pk for session in locked if session.is_cancelled]
-        close_waitlists(cancelled, actor=actor, reason=reason, context=context)
+        close_waitlists(cancelled, actor=actor, reason=reason, context=context,
+                        notify_client=notify_client, now=now)  # fmt: skip
     return result
 
 

@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 
 from booking import services
+from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus
 from booking.services import cancel_booking_as_client, waitlist
 from booking.services.lifecycle import move_bookings
 from booking.services.sessions import cancel_sessions
 from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus
+from tests.booking.outbox_support import anymail_backend, run_email_tasks, sent_messages
 from tests.booking.test_waitlist import WAITLIST_PERMISSIONS
 from tests.factories import (
     ALL_BOOKING_PERMISSIONS,
@@ -23,6 +25,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+__all__ = ["anymail_backend"]  # a fixture
 
 
 @pytest.fixture
@@ -232,3 +235,40 @@ def test_purging_a_booking_made_from_the_waitlist_keeps_the_entry(full, waiting,
 
     entry = WaitlistEntry.objects.get(pk=waiting.pk)
     assert (entry.status, entry.booking_id) == (WaitlistStatus.CLAIMED, None)
+
+
+def test_cancelling_the_session_emails_its_waiting_and_offered_clients_once(
+    full, waiting, desk, business, anymail_backend, django_capture_on_commit_callbacks
+):
+    offered = waitlist.join(full, client_name="Otto", client_email="otto@x.org", actor=desk)
+    services.cancel_bookings([full.occupants[0].pk], actor=desk, notify_client=False)
+    gone = waitlist.join(full, client_name="Gus", client_email="gus@x.org", actor=desk)
+    waitlist.remove_entries([gone.pk], actor=desk)
+    assert status_of(waiting) == WaitlistStatus.OFFERED  # first in line got the spot
+    assert status_of(offered) == WaitlistStatus.WAITING
+    OutboxEmail.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_sessions([full.pk], actor=desk, reason="Instructor ill")
+        cancel_sessions([full.pk], actor=desk, reason="Instructor ill")  # again: nothing twice
+
+    closed = OutboxEmail.objects.filter(kind=EmailKind.WAITLIST_CLOSED).order_by("recipient")
+    assert [(e.recipient, e.reference) for e in closed] == [
+        ("otto@x.org", offered.reference),
+        ("wanda@x.org", waiting.reference),
+    ]
+    email = closed[1]
+    assert f"{business.name} has cancelled {full.title}" in email.text_body
+    assert "Instructor ill" in email.text_body and "Instructor ill" in email.html_body
+    assert "waitlist" in email.text_body and full.title in email.subject
+    run_email_tasks()
+    told = sorted(m.to[0] for m in sent_messages() if m.to[0] in ("otto@x.org", "wanda@x.org"))
+    assert told == ["otto@x.org", "wanda@x.org"]
+    assert {status_of(e) for e in (waiting, offered)} == {WaitlistStatus.REMOVED}
+
+
+def test_no_waitlist_email_when_staff_untick_notify_client(full, waiting, desk):
+    cancel_sessions([full.pk], actor=desk, reason="Instructor ill", notify_client=False)
+
+    assert status_of(waiting) == WaitlistStatus.REMOVED
+    assert not OutboxEmail.objects.filter(kind=EmailKind.WAITLIST_CLOSED).exists()

@@ -24,6 +24,7 @@ from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, Session
 from booking.services import exceptions as exc
+from booking.services import notifications
 from booking.services.text import clean_reason, storable
 from booking.services.waitlist import spots
 from booking.services.waitlist.offers import enrol, fill, offer, record
@@ -258,18 +259,32 @@ def _why_not_offer(entry: WaitlistEntry, session: Session, *, now: datetime) -> 
 
 
 def close_waitlists(
-    sessions: Iterable[int], *, actor: Actor, reason: str, context: RequestContext
+    sessions: Iterable[int],
+    *,
+    actor: Actor,
+    reason: str,
+    context: RequestContext,
+    notify_client: bool = True,
+    now: datetime | None = None,
 ) -> int:
     """Take the open entries of cancelled sessions (locked by the caller) off the
-    waitlist (`removed`, the cancellation's reason recorded); returns how many. Part
-    of a session's cancellation, which its own permission guards."""
+    waitlist (`removed`, the cancellation's reason recorded) and, unless
+    `notify_client` is off, email each client that the class is cancelled (in the
+    caller's transaction, through the outbox); returns how many. Part of a
+    session's cancellation, which its own permission guards. Entries already closed
+    are left alone, so running it again changes and sends nothing more."""
     entries = WaitlistEntry.objects.filter(session_id__in=list(sessions)).open()
-    closed = 0
-    for entry in entries.select_for_update(of=("self",)).order_by("pk"):
+    locked = list(
+        entries.select_related("session__business__booking_settings")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    for entry in locked:
         record(entry, {"status": WaitlistStatus.REMOVED}, actor=actor,
                reason=f"the session was cancelled: {reason}"[:1000], context=context)  # fmt: skip
-        closed += 1
-    return closed
+    if notify_client and locked:
+        notifications.waitlist_closed(locked, reason=reason, now=now or timezone.now())
+    return len(locked)
 
 
 @dataclass(frozen=True)
