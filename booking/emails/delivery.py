@@ -265,7 +265,7 @@ def _without_flush_wait() -> bool:
     return bool(
         settings.EMAIL_ASYNC_COMMIT
         and db_connection.vendor == "postgresql"
-        and not db_connection.in_atomic_block
+        and db_connection.get_autocommit()
     )
 
 
