@@ -75,12 +75,7 @@ def _state_notice(entry: WaitlistEntry, *, now: datetime, refusal: str) -> Notic
         return Notice("You passed this spot on", "It goes to the next person on the waitlist. "
                       "Changed your mind? Contact the business:", contact=True,
                       kind="info")  # fmt: skip
-    if entry.status == WaitlistStatus.REMOVED:
-        return Notice("You are no longer on this waitlist", f"{name} removed you from it. "
-                      "Questions? Contact the business:", contact=True, kind="info")  # fmt: skip
-    if entry.status == WaitlistStatus.WAITING:
-        return Notice("No spot has been offered to you yet", "You are on the waitlist: we will "
-                      "email you as soon as a spot comes free.", kind="info")  # fmt: skip
+    # A cancelled or started session closed its queue: say why, not "removed".
     if session.status == SessionStatus.CANCELLED:
         return Notice(f"{name} cancelled this session", "It will not take place, so there "
                       "is no spot to take. Questions? Contact the business:", contact=True,
@@ -88,6 +83,12 @@ def _state_notice(entry: WaitlistEntry, *, now: datetime, refusal: str) -> Notic
     if session.starts_at <= now:
         return Notice("This session has already started", "There is no spot left to take. "
                       "Questions? Contact the business:", contact=True, kind="info")  # fmt: skip
+    if entry.status == WaitlistStatus.REMOVED:
+        return Notice("You are no longer on this waitlist", f"{name} removed you from it. "
+                      "Questions? Contact the business:", contact=True, kind="info")  # fmt: skip
+    if entry.status == WaitlistStatus.WAITING:
+        return Notice("No spot has been offered to you yet", "You are on the waitlist: we will "
+                      "email you as soon as a spot comes free.", kind="info")  # fmt: skip
     if entry.status == WaitlistStatus.EXPIRED or not entry.offer_is_open(now=now):
         return Notice("This offer has ended", "The time to take the spot ran out, so it was "
                       "passed on to the next person on the waitlist. Questions? Contact the "

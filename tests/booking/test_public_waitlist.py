@@ -307,3 +307,18 @@ def test_a_post_fails_closed_when_the_limiter_is_down(client, offered, monkeypat
     response = post(client, offered, "claim", token)
     assert response.status_code == 503
     assert refetch(offered).status == WaitlistStatus.OFFERED
+
+
+def test_an_offer_closed_by_the_sessions_cancellation_says_the_session_was_cancelled(
+    client, offered, full
+):
+    """Closed with its session, the offer's link says the business cancelled the session,
+    not that the business removed the client."""
+    from booking.services.sessions import cancel_sessions
+
+    token = links.make_claim_token(offered)  # the offer email's link
+    cancel_sessions([full.pk], actor=None, reason="Flooded studio")
+    assert refetch(offered).status == WaitlistStatus.REMOVED
+    page = client.get(url(offered, token)).content.decode()
+    assert "Northside Yoga cancelled this session" in page
+    assert "removed you" not in page

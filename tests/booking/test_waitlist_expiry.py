@@ -107,4 +107,32 @@ def test_an_offer_ending_at_the_start_passes_on_to_nobody(business):
     assert WaitlistEntry.objects.get(pk=entries[0].pk).offer_expires_at == session.starts_at
 
     assert waitlist.expire_offers(now=session.starts_at) == 1
-    assert [status_of(e) for e in entries] == ["expired", "waiting"]
+    # No offer to the next: the class has begun, so its queue is closed.
+    assert [status_of(e) for e in entries] == ["expired", "removed"]
+
+
+def test_once_the_session_starts_its_waiting_entries_are_closed_without_an_email(business):
+    """Nobody can take a spot in a class that has begun: the sweep closes the entries
+    still waiting (`removed`, reason recorded) and emails no one; a session not yet
+    started keeps its queue, and running the sweep again changes nothing more."""
+    from booking.emails.models import OutboxEmail
+
+    desk = make_staff(businesses=(business,), permissions=WAITLIST_PERMISSIONS)
+    started = make_session(business=business, capacity=1, starts_in=timedelta(hours=2))
+    later = make_session(business=business, capacity=1, starts_in=timedelta(days=2))
+    for session in (started, later):
+        make_booking(session=session, status=BookingStatus.APPROVED)
+    gone = waitlist.join(started, client_name="G", client_email="g@x.org", actor=desk)
+    kept = waitlist.join(later, client_name="K", client_email="k@x.org", actor=desk)
+    after_start = started.starts_at + timedelta(minutes=1)
+
+    waitlist.expire_offers(now=after_start)
+    waitlist.expire_offers(now=after_start)
+
+    assert (status_of(gone), status_of(kept)) == (WaitlistStatus.REMOVED, WaitlistStatus.WAITING)
+    records = WaitlistEntry.objects.get(pk=gone.pk).history.all()
+    assert [r.history_change_reason for r in records][:1] == [
+        "the session started before a spot came free"
+    ]
+    assert records.count() == 2
+    assert not OutboxEmail.objects.exists()

@@ -156,7 +156,9 @@ def expire_offers(*, now: datetime | None = None, context: RequestContext = SYST
     marked `expired` (one historical record each), then the session's room goes
     to the next waiting entries. Sessions with someone waiting and a free spot
     that no offer holds (a spot freed while the waitlist was off, say) are filled
-    too. Running it twice, or on several hosts at once, changes nothing more.
+    too. Entries still waiting when their session has started are closed
+    (`close_started`). Running it twice, or on several hosts at once, changes
+    nothing more.
     """
     now = now or timezone.now()
     lapsed = WaitlistEntry.objects.lapsed(now=now)
@@ -175,7 +177,35 @@ def expire_offers(*, now: datetime | None = None, context: RequestContext = SYST
                        reason="the offer ended unclaimed", context=context)  # fmt: skip
                 expired += 1
             fill(session, now=now, actor=None, context=context)
+    close_started(now=now, context=context)
     return expired
+
+
+STARTED = "the session started before a spot came free"
+
+
+def close_started(*, now: datetime, context: RequestContext = SYSTEM) -> int:
+    """Close the entries still waiting in sessions that have started; returns how many.
+
+    Once a class has begun no spot can be offered (an offer never outlives the
+    start), so the queue is over: each entry becomes `removed` with the reason
+    recorded, one transaction per session under its lock. No email: the client
+    knows when the class was, and a studio does not write to say no spot came up.
+    """
+    waiting = WaitlistEntry.objects.filter(
+        status=WaitlistStatus.WAITING, session__starts_at__lte=now
+    )
+    closed = 0
+    for session_id in sorted(set(waiting.values_list("session_id", flat=True).distinct())):
+        with transaction.atomic():
+            if not spots.lock_sessions([session_id]):
+                continue
+            queue = waiting.filter(session_id=session_id).select_for_update(of=("self",))
+            for entry in queue.order_by("pk"):
+                record(entry, {"status": WaitlistStatus.REMOVED}, actor=None,
+                       reason=STARTED, context=context)  # fmt: skip
+                closed += 1
+    return closed
 
 
 def schedule_expiry(when: datetime) -> None:
