@@ -291,3 +291,12 @@ def test_a_row_that_no_longer_matches_the_filters_when_its_batch_locks_is_left_o
     locked = engine.lock(tuple(resolved), staff, with_policy=False, among=selection)
 
     assert [booking.pk for booking in locked] == [kept.pk]
+
+
+def test_a_key_list_holding_none_selects_as_django_filters_it(session, staff):
+    booking = make_booking(session=session)
+    selection = BookingRequest.objects.filter(pk__in=[booking.pk, None])
+
+    result = services.cancel_bookings(selection, actor=staff, notify_client=False)
+
+    assert [b.pk for b in result.done] == [booking.pk]

@@ -30,8 +30,17 @@ from booking.services.ids import AnyOf, pk_in
 
 def resolve(selection: QuerySet[BookingRequest], actor: Actor) -> list[int]:
     """The selection's primary keys within the actor's scope, sorted (one statement)."""
-    rows = _key_lists(scoped(selection, actor), lambda node: AnyOf(node.lhs, list(node.rhs)))
+    rows = _key_lists(scoped(selection, actor), _as_array)
     return sorted(set(rows.order_by().values_list("pk", flat=True)))
+
+
+def _as_array(node: Any) -> Any:
+    """The same key list as one array parameter (`pk_in`); kept as it is unless every
+    key is an integer (`pk__in=[1, None]` stays Django's, which drops the None)."""
+    keys = list(node.rhs)
+    if not all(isinstance(pk, int) and not isinstance(pk, bool) for pk in keys):
+        return node
+    return AnyOf(node.lhs, keys)
 
 
 def batch_of(
