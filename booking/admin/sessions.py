@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -82,6 +82,15 @@ class SessionAdmin(TenantAdmin):
             path("move-targets/", self.admin_site.admin_view(targets), name=move_targets.URL_NAME),
             *super().get_urls(),
         ]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """A session's bookings and waitlist entries protect it: the page lists them.
+
+        Django also counts those protected rows as "objects your account may not
+        delete" (no one may delete a booking or an entry here), and that message
+        would hide the list; nothing is deleted either way."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set() if protected else perms_needed, protected
 
     def has_cancel_session_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("booking.cancel_session")

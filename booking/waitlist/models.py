@@ -65,8 +65,11 @@ class WaitlistQuerySet(TenantQuerySet["WaitlistEntry"]):
 
 
 class WaitlistEntry(models.Model):
+    # PROTECT, as a session's bookings: deleting a session would drop its waitlist
+    # unseen by the clients on it (cancelling it closes the waitlist and tells them),
+    # and a closed entry is the waitlist's history, which the report counts.
     session = models.ForeignKey(
-        "booking.Session", on_delete=models.CASCADE, related_name="waitlist_entries"
+        "booking.Session", on_delete=models.PROTECT, related_name="waitlist_entries"
     )
     reference = models.CharField(
         max_length=REFERENCE_LENGTH, unique=True, editable=False, default=draw_reference

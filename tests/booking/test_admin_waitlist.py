@@ -157,3 +157,37 @@ def test_the_session_page_never_shows_another_business_queue(client, full, other
     assert "first@x.org" not in page
     response = client.get(reverse("admin:booking_session_change", args=[full.pk]))
     assert response.status_code in (302, 404)
+
+
+@pytest.mark.parametrize("how", ["delete view", "delete action"])
+def test_a_session_with_a_waitlist_cannot_be_deleted(client, business, how):
+    """Deleting it would drop its waitlist unseen by the clients on it (and a closed
+    entry is the waitlist's history, which the report counts): the entries protect the
+    session, as its bookings do, and the admin lists them; cancelling the session is
+    the way to close its waitlist and tell the clients."""
+    from booking.models import Session
+
+    client.force_login(
+        make_staff(businesses=(business,), permissions=[*PERMISSIONS, "delete_session"])
+    )
+    session = make_session(business=business, title="Quiet yoga", capacity=1)
+    [entry] = queue(session, "wanda@x.org")  # offered the free spot at once
+    sessions = "/admin/booking/session/"
+
+    def delete():
+        if how == "delete view":
+            return client.post(f"{sessions}{session.pk}/delete/", {"post": "yes"})
+        data = {"action": "delete_selected", "_selected_action": [session.pk], "post": "yes"}
+        return client.post(sessions, data)
+
+    response = delete()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "would require deleting the following protected related objects" in page
+    assert f"{entry.reference} — wanda (offered)" in page
+    assert Session.objects.filter(pk=session.pk).exists()
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.OFFERED
+
+    waitlist.remove_entries([entry.pk], actor=None)  # closed: still the waitlist's history
+    assert f"{entry.reference} — wanda (removed)" in delete().content.decode()
+    assert Session.objects.filter(pk=session.pk).exists()
