@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,7 +31,7 @@ from booking.admin.booking_forms import (
     SessionDateFilter,
     SessionTimeFilter,
 )
-from booking.admin.changelist import CappedCountPaginator, ChangeListQuerySet
+from booking.admin.changelist import ActionFirstChangeList, CappedCountPaginator, ChangeListQuerySet
 from booking.admin.history import timeline
 from booking.admin.outbox import EmailOutboxInline
 from booking.admin.tenancy import ScopedRelatedFieldListFilter, TenantAdmin, one_business
@@ -176,6 +177,9 @@ class BookingRequestAdmin(StreamingExportMixin, TenantAdmin):
     ]
 
     actions = [*(_admin_action(action) for action in ACTIONS.values()), erasure.erase_client_data]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ActionFirstChangeList
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
