@@ -32,8 +32,8 @@ from booking.services.ids import any_of
 
 logger = logging.getLogger(__name__)
 
-# One INSERT per lifecycle batch (1000 bookings; up to 2 emails each on a client's
-# own cancellation, which comes one booking at a time).
+# Emails per INSERT (a lifecycle batch of 2000 bookings takes two; a client's own
+# cancellation, which comes one booking at a time, up to 2 emails).
 INSERT_BATCH_SIZE = 1000
 # The sweep leaves alone what a healthy worker is about to pick up or is sending
 # right now (one provider call: Anymail's requests time out after 30 s). Swept

@@ -63,7 +63,11 @@ from booking.services.rules import Refusal
 from booking.services.text import clean_reason as clean_reason  # re-exported
 from booking.services.waitlist import offer_freed_spots, spots
 
-BATCH_SIZE = 1000
+# Bookings per transaction. Each batch costs a commit (on SQLite a WAL checkpoint)
+# and a few queries (its sessions, policies, waitlist); 2000 keeps a batch's row
+# locks to ~0.2 s on PostgreSQL here (measured: bench/admin.py actions), and 10 000
+# ticked bookings cost SQLite 0.72 s in 5 batches against 0.81 s in 10.
+BATCH_SIZE = 2000
 
 GONE = Refusal("no longer exists, changed meanwhile or is not yours", exc.BookingNotFound)
 
