@@ -6,6 +6,7 @@ Screenshots of each step land in tests/artifacts/<test name>/.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from booking.emails.models import EmailKind, OutboxEmail
 from booking.models import BookingRequest, BookingStatus, Session, SessionStatus
@@ -41,7 +42,7 @@ def test_cancel_a_session_and_read_the_summary(live_server, browser, artifacts):
     # The whole table fits a laptop's screen: the Status column is not scrolled out of sight.
     results = page.locator("#changelist .results")
     assert results.evaluate("el => el.scrollWidth <= el.clientWidth")
-    assert page.locator("#result_list th.column-status_badge").is_visible()
+    expect(page.locator("#result_list th.column-status_badge")).to_be_visible()
 
     row = page.locator("#result_list tr", has_text="Morning Spin")
     row.locator("input.action-select").check()

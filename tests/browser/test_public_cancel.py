@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from booking.models import BookingRequest, BookingStatus
 from booking.services import links
@@ -44,24 +45,24 @@ def test_client_cancels_with_typed_details(live_server, browser, artifacts, view
     page = browser.new_page(viewport=viewport)
     page.goto(f"{live_server.url}/booking/cancel/{booking.reference}/")
 
-    assert page.get_by_role("heading", name="Cancel your booking").is_visible()
-    assert page.get_by_text("Morning Spin").is_visible()
-    assert page.get_by_text("You can cancel until").is_visible()
-    assert page.get_by_text("Late cancellations are charged $15.").is_visible()
+    expect(page.get_by_role("heading", name="Cancel your booking")).to_be_visible()
+    expect(page.get_by_text("Morning Spin")).to_be_visible()
+    expect(page.get_by_text("You can cancel until")).to_be_visible()
+    expect(page.get_by_text("Late cancellations are charged $15.")).to_be_visible()
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "1-booking.png", full_page=True)
 
     page.get_by_label("Email address").first.fill("someone-else@example.com")
     page.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
-    assert page.get_by_role("alert").filter(has_text="Those details don't match").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="Those details don't match")).to_be_visible()
     page.screenshot(path=artifacts / "2-mismatch.png", full_page=True)
 
     page.get_by_label("Email address").first.fill(" ADA@example.com ")
     page.get_by_label("Reason (optional)").fill("Work meeting came up")
     page.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
 
-    assert page.get_by_role("heading", name="Your booking is cancelled").is_visible()
-    assert page.locator("#confirmation").get_by_text(booking.reference).is_visible()
+    expect(page.get_by_role("heading", name="Your booking is cancelled")).to_be_visible()
+    expect(page.locator("#confirmation").get_by_text(booking.reference)).to_be_visible()
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "3-cancelled.png", full_page=True)
 
@@ -79,18 +80,18 @@ def test_client_cancels_from_a_signed_link(live_server, browser, artifacts, view
     page = browser.new_page(viewport=viewport)
     page.goto(link)
 
-    assert page.get_by_role("heading", name="Confirm the cancellation").is_visible()
+    expect(page.get_by_role("heading", name="Confirm the cancellation")).to_be_visible()
     assert page.get_by_label("Email address").count() == 0
     page.screenshot(path=artifacts / "1-signed-link.png", full_page=True)
     # Opening the link (as a mail scanner would) changed nothing.
     assert BookingRequest.objects.get(pk=booking.pk).status == BookingStatus.APPROVED
 
     page.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
-    assert page.get_by_role("heading", name="Your booking is cancelled").is_visible()
+    expect(page.get_by_role("heading", name="Your booking is cancelled")).to_be_visible()
     page.screenshot(path=artifacts / "2-cancelled.png", full_page=True)
 
     page.goto(link)
-    assert page.get_by_text("already been used").is_visible()
+    expect(page.get_by_text("already been used")).to_be_visible()
     page.screenshot(path=artifacts / "3-link-used.png", full_page=True)
     assert BookingRequest.objects.get(pk=booking.pk).status == BookingStatus.CANCELLED
 
@@ -101,8 +102,8 @@ def test_after_the_deadline_the_client_is_told_whom_to_call(live_server, browser
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{live_server.url}/booking/cancel/{booking.reference}/")
 
-    assert page.get_by_role("heading", name="It is too late to cancel online").is_visible()
-    assert page.get_by_role("link", name="frontdesk@johnnybravo.example").is_visible()
+    expect(page.get_by_role("heading", name="It is too late to cancel online")).to_be_visible()
+    expect(page.get_by_role("link", name="frontdesk@johnnybravo.example")).to_be_visible()
     assert page.get_by_role("button").count() == 0
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "deadline-passed.png", full_page=True)

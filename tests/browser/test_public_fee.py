@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from booking.models import BookingRequest, BookingStatus
 from tests.browser.conftest import DESKTOP, PHONE
@@ -37,7 +38,7 @@ def test_client_sees_the_fee_and_cancels(live_server, browser, artifacts, viewpo
     page.goto(f"{live_server.url}/booking/cancel/{booking.reference}/")
 
     outcome = page.locator("#fee-outcome")
-    assert outcome.is_visible()
+    expect(outcome).to_be_visible()
     assert "A late-cancellation fee of 12.50 USD applies" in outcome.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=artifacts / "1-fee-before-confirming.png", full_page=True)
@@ -45,8 +46,8 @@ def test_client_sees_the_fee_and_cancels(live_server, browser, artifacts, viewpo
     page.get_by_label("Email address").first.fill(booking.client_email)
     page.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
 
-    assert page.get_by_role("heading", name="Your booking is cancelled").is_visible()
-    assert page.get_by_text("A late-cancellation fee of 12.50 USD applies").is_visible()
+    expect(page.get_by_role("heading", name="Your booking is cancelled")).to_be_visible()
+    expect(page.get_by_text("A late-cancellation fee of 12.50 USD applies")).to_be_visible()
     page.screenshot(path=artifacts / "2-cancelled-with-fee.png", full_page=True)
     stored = BookingRequest.objects.get(pk=booking.pk)
     assert (stored.status, stored.fee_amount, stored.fee_status) == (

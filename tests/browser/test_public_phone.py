@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from booking.models import BookingStatus
 from tests.browser.conftest import PHONE
@@ -56,11 +57,11 @@ def test_link_request_and_wrong_details_answer_where_the_eye_is(live_server, bro
 
     page.get_by_text("Email me a cancellation link instead").click()
     card = page.locator("#link-request")
-    assert card.get_by_text("Not sure which email address you booked with").is_visible()
+    expect(card.get_by_text("Not sure which email address you booked with")).to_be_visible()
     card.get_by_label("Or phone number").fill("1 555 010 2000")  # another format of the number
     card.get_by_role("button", name="Email me a link").click()
     sent = page.locator("#link-sent")
-    assert sent.get_by_text("we have emailed a cancellation link").is_visible()
+    expect(sent.get_by_text("we have emailed a cancellation link")).to_be_visible()
     assert on_screen(sent)
     shoot(page, artifacts, "1-link-sent")
 
@@ -68,7 +69,7 @@ def test_link_request_and_wrong_details_answer_where_the_eye_is(live_server, bro
     page.get_by_label("Email address").first.fill("someone-else@example.com")
     page.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
     refusal = page.locator("#form-notice")
-    assert refusal.get_by_text("Those details don't match this booking").is_visible()
+    expect(refusal.get_by_text("Those details don't match this booking")).to_be_visible()
     assert on_screen(refusal)
     shoot(page, artifacts, "2-wrong-email")
 
@@ -78,7 +79,7 @@ def test_a_past_session_says_it_took_place(live_server, browser, artifacts):
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{live_server.url}/booking/cancel/{booking.reference}/")
 
-    assert page.get_by_text("This session has already taken place").is_visible()
+    expect(page.get_by_text("This session has already taken place")).to_be_visible()
     assert page.get_by_text("too late to cancel").count() == 0
     assert page.get_by_text("Late cancellations are charged $15.").count() == 0
     shoot(page, artifacts, "past-session")
@@ -92,11 +93,11 @@ def test_a_reference_is_typed_at_the_bare_cancel_address(live_server, browser, a
 
     page.get_by_role("textbox", name="Booking reference").fill("ZZZZ ZZZZ")
     page.get_by_role("button", name="Show my booking").click()
-    assert page.get_by_role("heading", name="Booking not found").is_visible()
+    expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
     shoot(page, artifacts, "2-not-found")
 
     page.get_by_role("textbox", name="Booking reference").fill(booking.reference.lower())
     page.get_by_role("button", name="Show my booking").click()
-    assert page.get_by_role("heading", name="Cancel your booking").is_visible()
+    expect(page.get_by_role("heading", name="Cancel your booking")).to_be_visible()
     assert page.url.endswith(f"/booking/cancel/{booking.reference}/")
     shoot(page, artifacts, "3-found")

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from booking.models import BookingRequest, BookingStatus
 from booking.services import cancel_booking_as_client, waitlist
@@ -71,31 +72,31 @@ def test_a_cancellation_in_a_full_class_is_offered_and_claimed_on_a_phone(
     page.goto(f"{live_server.url}/booking/cancel/{ada.reference}/")
     page.get_by_label("Email address").first.fill("ada@example.com")
     page.get_by_role("button", name=f"Cancel booking {ada.reference}").click()
-    assert page.get_by_role("heading", name="Your booking is cancelled").is_visible()
+    expect(page.get_by_role("heading", name="Your booking is cancelled")).to_be_visible()
     page.screenshot(path=artifacts / "1-cancelled.png", full_page=True)
     assert WaitlistEntry.objects.get(pk=wanda.pk).status == WaitlistStatus.OFFERED
 
     # The worker sends the offer email; Wanda opens its link on her phone.
     page.goto(claim_link("wanda@example.com", live_server.url))
-    assert page.get_by_role("heading", name="A spot is free for you").is_visible()
-    assert page.get_by_text("Sunrise Flow").is_visible()
-    assert page.get_by_text("Held for you until").is_visible()
+    expect(page.get_by_role("heading", name="A spot is free for you")).to_be_visible()
+    expect(page.get_by_text("Sunrise Flow")).to_be_visible()
+    expect(page.get_by_text("Held for you until")).to_be_visible()
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "2-offer.png", full_page=True)
     assert WaitlistEntry.objects.get(pk=wanda.pk).status == WaitlistStatus.OFFERED  # GET only
 
     page.get_by_role("button", name="Take the spot").click()
-    assert page.get_by_role("heading", name="You're booked").is_visible()
+    expect(page.get_by_role("heading", name="You're booked")).to_be_visible()
     entry = WaitlistEntry.objects.select_related("booking").get(pk=wanda.pk)
     assert entry.status == WaitlistStatus.CLAIMED
     assert entry.booking.status == BookingStatus.APPROVED
-    assert page.locator("#confirmation").get_by_text(entry.booking.reference).is_visible()
+    expect(page.locator("#confirmation").get_by_text(entry.booking.reference)).to_be_visible()
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "3-booked.png", full_page=True)
 
     # Back to the offer (or its email link opened again): it shows the booking, books nothing.
     page.go_back()
-    assert page.get_by_role("heading", name="You already have this spot").is_visible()
+    expect(page.get_by_role("heading", name="You already have this spot")).to_be_visible()
     assert page.get_by_role("button", name="Take the spot").count() == 0
     page.screenshot(path=artifacts / "4-again.png", full_page=True)
     assert BookingRequest.objects.filter(client_email="wanda@example.com").count() == 1
@@ -112,7 +113,7 @@ def test_an_offer_passed_on_from_a_phone_goes_to_the_next_client(
     page = browser.new_page(viewport=PHONE)
     page.goto(claim_link("wanda@example.com", live_server.url))
     page.get_by_role("button", name="Pass it on").click()
-    assert page.get_by_role("heading", name="You passed this spot on").is_visible()
+    expect(page.get_by_role("heading", name="You passed this spot on")).to_be_visible()
     assert fits_the_screen(page)
     page.screenshot(path=artifacts / "passed-on.png", full_page=True)
     assert WaitlistEntry.objects.get(pk=nick.pk).status == WaitlistStatus.OFFERED
