@@ -120,21 +120,49 @@ def build_offer(
 ) -> OutboxEmail:
     """An unsaved outbox row offering a freed spot to a waitlist entry (session and
     business loaded). It names the entry's reference: there is no booking yet."""
-    session = entry.session
-    business = session.business
     assert entry.offer_expires_at is not None  # an offer always has its end
     claim_url = links.claim_url(entry)
+    expires_when = local_time(entry.offer_expires_at, entry.session.business.timezone)
+    email = _to_waitlist_client(
+        entry, EmailKind.WAITLIST_OFFER, {"expires_when": expires_when, "claim_url": claim_url},
+        dedupe_key=dedupe_key, batch=batch, now=now,
+    )  # fmt: skip
+    if claim_url not in email.text_body:  # a failed or careless override must still carry it
+        email.text_body += f"\nTake the spot or pass it on: {claim_url}\n"
+    return email
+
+
+def build_waitlist_closed(
+    entry: WaitlistEntry, *, reason: str, dedupe_key: str, batch: uuid.UUID, now: datetime
+) -> OutboxEmail:
+    """An unsaved outbox row telling a waitlist entry's client that the business cancelled
+    the session they were waiting for (session and business loaded; no booking to name)."""
+    return _to_waitlist_client(entry, EmailKind.WAITLIST_CLOSED, {"reason": reason},
+                               dedupe_key=dedupe_key, batch=batch, now=now)  # fmt: skip
+
+
+def _to_waitlist_client(
+    entry: WaitlistEntry,
+    kind: EmailKind,
+    extra: dict[str, str],
+    *,
+    dedupe_key: str,
+    batch: uuid.UUID,
+    now: datetime,
+) -> OutboxEmail:
+    """An unsaved outbox row of `kind` to a waitlist entry's client, its context the
+    session's and business's plus `extra` (no booking, so no fee or cancel link)."""
+    session = entry.session
+    business = session.business
     context = {
-        "kind": str(EmailKind.WAITLIST_OFFER),
-        "headline": HEADLINES[EmailKind.WAITLIST_OFFER],
+        "kind": str(kind),
+        "headline": HEADLINES[kind],
         "reference": entry.reference,
         "client_name": entry.client_name,
         "session_title": session.title,
         "timezone_name": business.timezone,
         "when": local_time(session.starts_at, business.timezone),
         "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
-        "expires_when": local_time(entry.offer_expires_at, business.timezone),
-        "claim_url": claim_url,
         "reason": "",
         "fee_words": "",
         "fee_policy": "",
@@ -143,55 +171,11 @@ def build_offer(
         "business_email": business.contact_email,
         "business_phone": business.contact_phone,
         "site_url": settings.SITE_URL,
+        **extra,
     }
-    subject, text_body, html_body = render(EmailKind.WAITLIST_OFFER, context)
-    if claim_url not in text_body:  # a failed or careless override must still carry the link
-        text_body += f"\nTake the spot or pass it on: {claim_url}\n"
+    subject, text_body, html_body = render(kind, context)
     return OutboxEmail(
-        kind=EmailKind.WAITLIST_OFFER,
-        business=business,
-        reference=entry.reference,
-        recipient=entry.client_email,
-        reply_to=business.contact_email,
-        subject=subject,
-        text_body=text_body,
-        html_body=html_body,
-        dedupe_key=dedupe_key[:64],
-        batch=batch,
-        created_at=now,
-        updated_at=now,
-        next_attempt_at=now,
-    )
-
-
-def build_waitlist_closed(
-    entry: WaitlistEntry, *, reason: str, dedupe_key: str, batch: uuid.UUID, now: datetime
-) -> OutboxEmail:
-    """An unsaved outbox row telling a waitlist entry's client that the business cancelled
-    the session they were waiting for (session and business loaded; no booking to name)."""
-    session = entry.session
-    business = session.business
-    context = {
-        "kind": str(EmailKind.WAITLIST_CLOSED),
-        "headline": HEADLINES[EmailKind.WAITLIST_CLOSED],
-        "reference": entry.reference,
-        "client_name": entry.client_name,
-        "session_title": session.title,
-        "timezone_name": business.timezone,
-        "when": local_time(session.starts_at, business.timezone),
-        "when_short": local_time(session.starts_at, business.timezone, "j M H:i"),
-        "reason": reason,
-        "fee_words": "",
-        "fee_policy": "",
-        "cancel_url": "",
-        "business_name": business.name,
-        "business_email": business.contact_email,
-        "business_phone": business.contact_phone,
-        "site_url": settings.SITE_URL,
-    }
-    subject, text_body, html_body = render(EmailKind.WAITLIST_CLOSED, context)
-    return OutboxEmail(
-        kind=EmailKind.WAITLIST_CLOSED,
+        kind=kind,
         business=business,
         reference=entry.reference,
         recipient=entry.client_email,

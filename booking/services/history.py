@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import batched
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models import Model
 
 from booking.actors import Actor
 from booking.audit import RequestContext
@@ -98,3 +100,35 @@ def record_deletions(
     Call it before the rows are deleted, in the same transaction.
     """
     _copy_into_history(bookings, "-", actor=actor, reason=reason, context=context, when=when)
+
+
+def update_and_record(
+    rows: Sequence[Model],
+    fields: dict[str, Any],
+    *,
+    actor: Actor,
+    reason: str,
+    context: RequestContext,
+    when: datetime,
+) -> None:
+    """Set `fields` on `rows` of one tracked model (one `UPDATE`, and on the objects) and
+    write one "~" record each through simple-history's bulk API, with the audit fields.
+
+    For the few rows of other models a bulk change touches (sessions, waitlist
+    entries); bookings, by the thousand, go through `record_changes`.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**fields)
+    for row in rows:
+        for name, value in fields.items():
+            setattr(row, name, value)
+    model.history.bulk_history_create(  # type: ignore[attr-defined]
+        rows,
+        update=True,
+        default_user=actor,
+        default_change_reason=reason,
+        default_date=when,
+        custom_historical_attrs=context.as_history_attrs(),
+    )

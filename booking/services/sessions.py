@@ -48,6 +48,7 @@ from django.utils.text import capfirst
 from booking.audit import SYSTEM, RequestContext
 from booking.models import Session, SessionCancellationJob, SessionStatus
 from booking.services import exceptions as exc
+from booking.services import history
 from booking.services.lifecycle.engine import as_actor, clean_reason
 from booking.services.lifecycle.status import cancel_as_staff
 from booking.services.results import BulkResult
@@ -272,15 +273,5 @@ def _mark_cancelled(
         "cancelled_by": actor,
         "cancellation_reason": reason,
     }
-    Session.objects.filter(pk__in=[session.pk for session in sessions]).update(**fields)
-    for session in sessions:
-        for name, value in fields.items():
-            setattr(session, name, value)
-    Session.history.bulk_history_create(
-        sessions,
-        update=True,
-        default_user=actor,
-        default_change_reason=reason,
-        default_date=now,
-        custom_historical_attrs=context.as_history_attrs(),
-    )
+    history.update_and_record(sessions, fields, actor=actor, reason=reason, context=context,
+                              when=now)  # fmt: skip

@@ -19,7 +19,7 @@ from django.utils import timezone
 from booking.actors import Actor
 from booking.audit import SYSTEM, RequestContext
 from booking.models import BookingRequest, BookingStatus, Session
-from booking.services import notifications
+from booking.services import history, notifications
 from booking.services.waitlist import spots
 from booking.waitlist.models import WaitlistEntry, WaitlistMode, WaitlistStatus
 
@@ -77,19 +77,10 @@ def offer(entries: list[WaitlistEntry], session: Session, *, reason: str,
         return
     expires = offer_window(session, now=now)
     fields = {"status": WaitlistStatus.OFFERED, "offered_at": now, "offer_expires_at": expires}
-    WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in entries]).update(**fields)
     for entry in entries:
         WaitlistEntry.session.field.set_cached_value(entry, session)
-        for name, value in fields.items():
-            setattr(entry, name, value)
-    WaitlistEntry.history.bulk_history_create(
-        entries,
-        update=True,
-        default_user=actor,
-        default_change_reason=reason,
-        default_date=now,
-        custom_historical_attrs=context.as_history_attrs(),
-    )
+    history.update_and_record(entries, fields, actor=actor, reason=reason, context=context,
+                              when=now)  # fmt: skip
     notifications.waitlist_offers(entries, now=now)
     transaction.on_commit(lambda: schedule_expiry(expires), robust=True)
 
